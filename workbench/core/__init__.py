@@ -1,0 +1,1 @@
+"""Qt-free, I/O-free domain: entities, priority matrix, SLA clock, lifecycle rules."""

@@ -1,0 +1,45 @@
+"""SLA due times derived from the ticket's creation time, priority and pause intervals.
+
+Computing from the event log (not by shifting stored dates) keeps due times right when the
+priority changes later and lets any replica recompute them from the same facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from workbench.core.calendar import BusinessCalendar
+from workbench.core.models import Pause
+
+
+def due_time(
+    calendar: BusinessCalendar, start: datetime, minutes: int, pauses: Iterable[Pause]
+) -> datetime:
+    """When `minutes` of running clock have passed since `start`, skipping closed pauses.
+
+    An open pause (still waiting) is ignored: the due time shown is the one that would hold if
+    the clock restarted now, and callers treat a paused ticket as not breaching.
+    """
+    remaining = float(minutes)
+    cursor = start
+    for pause in sorted(pauses, key=lambda p: p.start):
+        if pause.end is None:
+            break
+        if pause.start <= cursor:
+            cursor = max(cursor, pause.end)
+            continue
+        used = calendar.minutes_between(cursor, pause.start)
+        if used >= remaining:
+            break
+        remaining -= used
+        cursor = pause.end
+    return calendar.add(cursor, remaining)
+
+
+def remaining_fraction(start: datetime, due: datetime, now: datetime) -> float:
+    """Share of the wall-clock span start..due still left at `now` (negative once breached)."""
+    span = (due - start).total_seconds()
+    if span <= 0:
+        return -1.0
+    return (due - now).total_seconds() / span

@@ -1,0 +1,268 @@
+"""Ticket work: intake, edits, lifecycle actions, notes and time, lists and search.
+
+Each mutation reads the ticket, applies the lifecycle rule and writes the result, its worklog
+entries and their outbox operations in one write transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from uuid6 import uuid7
+
+from workbench.core.errors import BadInput, NotFound
+from workbench.core.lifecycle import Change, Lifecycle
+from workbench.core.models import (
+    Requester,
+    Ticket,
+    TicketDetail,
+    WorklogEntry,
+    WorklogKind,
+)
+from workbench.core.policy import SlaPolicy
+from workbench.core.query import SearchHit, TicketQuery, TicketSummary
+from workbench.core.refs import provisional_ref
+from workbench.store import Reader, Store, Writer
+
+Clock = Callable[[], datetime]
+MAX_MINUTES = 24 * 60
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid7())
+
+
+class TicketService:
+    def __init__(
+        self,
+        store: Store,
+        policy: SlaPolicy,
+        technician: str | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.lifecycle = Lifecycle(policy)
+        self.clock = clock
+        self._technician = technician
+
+    # -- who is working ------------------------------------------------------------------
+    @property
+    def technician(self) -> str | None:
+        if self._technician:
+            return self._technician
+        with self.store.read() as db:
+            return db.meta("technician")
+
+    def set_technician(self, login: str) -> None:
+        with self.store.write() as tx:
+            self._known_technician(tx, login)
+            tx.set_meta("technician", login)
+        self._technician = login
+
+    def _actor(self, db: Reader) -> str:
+        login = self._technician or db.meta("technician")
+        if not login:
+            raise BadInput(
+                "no technician is set: pass --as LOGIN or run `workbench whoami --set LOGIN`"
+            )
+        return login
+
+    @staticmethod
+    def _known_technician(db: Reader, login: str) -> str:
+        if db.technician(login) is None:
+            raise NotFound(f"no technician with login {login!r}")
+        return login
+
+    @staticmethod
+    def _timezone(db: Reader, site_id: str | None) -> str | None:
+        site = db.site(site_id) if site_id else None
+        return site.timezone if site else None
+
+    # -- reads -----------------------------------------------------------------------------
+    def detail(self, ref: str) -> TicketDetail:
+        with self.store.read() as db:
+            return db.detail(ref)
+
+    def list(self, query: TicketQuery, offset: int = 0, limit: int = 100) -> list[TicketSummary]:
+        with self.store.read() as db:
+            return db.tickets(query, offset, limit)
+
+    def count(self, query: TicketQuery) -> int:
+        with self.store.read() as db:
+            return db.count(query)
+
+    def search(self, text: str, limit: int = 50) -> list[SearchHit]:
+        with self.store.read() as db:
+            return db.search(text, limit)
+
+    # -- intake ----------------------------------------------------------------------------
+    def create(
+        self,
+        *,
+        title: str,
+        category: str,
+        impact: int,
+        urgency: int,
+        channel: str = "phone",
+        description: str = "",
+        requester: str | None = None,
+        asset: str | None = None,
+        priority: str | None = None,
+        priority_reason: str | None = None,
+        queue: str | None = None,
+        assignee: str | None = None,
+    ) -> TicketDetail:
+        now = self.clock()
+        with self.store.write() as tx:
+            actor = self._actor(tx)
+            found_requester = tx.requester_by_key(requester) if requester else None
+            found_asset = tx.asset_by_key(asset) if asset else None
+            if assignee:
+                self._known_technician(tx, assignee)
+            site_id = (found_asset.site_id if found_asset else None) or (
+                found_requester.site_id if found_requester else None
+            )
+            ticket = self.lifecycle.new_ticket(
+                ticket_id=new_id(),
+                provisional_ref=provisional_ref(tx.client_id, tx.next_provisional_number()),
+                title=title,
+                description=description,
+                category=category,
+                channel=channel,
+                impact=impact,
+                urgency=urgency,
+                now=now,
+                timezone=self._timezone(tx, site_id),
+                requester_id=found_requester.id if found_requester else None,
+                asset_id=found_asset.id if found_asset else None,
+                site_id=site_id,
+                priority=priority,
+                priority_reason=priority_reason,
+                queue=queue,
+                assignee=assignee,
+            )
+            tx.insert_ticket(ticket)
+            text = f"opened via {ticket.channel.value}: {ticket.priority.value} " + (
+                f"(impact {impact} × urgency {urgency})"
+                if ticket.priority_reason is None
+                else f"(overridden: {ticket.priority_reason})"
+            )
+            self._log(tx, ticket, actor, WorklogKind.STATUS_CHANGE, text, 0, now)
+            return tx.detail(ticket.id)
+
+    def add_requester(
+        self, name: str, email: str, phone: str = "", department: str = "",
+        site_id: str | None = None,
+    ) -> Requester:
+        if not name.strip():
+            raise BadInput("a requester needs a name")
+        with self.store.write() as tx:
+            self._actor(tx)
+            if site_id and tx.site(site_id) is None:
+                raise NotFound(f"no site {site_id!r}")
+            requester = Requester(new_id(), name.strip(), email.strip(), phone.strip(),
+                                  department.strip(), site_id)
+            tx.add_requester(requester)
+            return requester
+
+    # -- changes -----------------------------------------------------------------------------
+    def _apply(self, ref: str, decide: Callable[[Writer, Ticket, str, str | None], Change]
+               ) -> TicketDetail:
+        now = self.clock()
+        with self.store.write() as tx:
+            actor = self._actor(tx)
+            ticket = tx.ticket(ref)
+            change = decide(tx, ticket, actor, self._timezone(tx, ticket.site_id))
+            tx.update_ticket(change.ticket, change.fields)
+            for event in change.events:
+                self._log(tx, ticket, actor, event.kind, event.text, event.minutes, now)
+            return tx.detail(ticket.id)
+
+    @staticmethod
+    def _log(tx: Writer, ticket: Ticket, actor: str, kind: WorklogKind, text: str,
+             minutes: int, now: datetime) -> None:
+        tx.append_worklog(WorklogEntry(new_id(), ticket.id, kind, actor, text, minutes, now))
+
+    def update(self, ref: str, changes: dict[str, Any]) -> TicketDetail:
+        def decide(tx: Writer, ticket: Ticket, _actor: str, tz: str | None) -> Change:
+            values = dict(changes)
+            if "requester" in values:
+                key = values.pop("requester")
+                values["requester_id"] = tx.requester_by_key(key).id if key else None
+            if "asset" in values:
+                key = values.pop("asset")
+                values["asset_id"] = tx.asset_by_key(key).id if key else None
+            return self.lifecycle.edit(ticket, values, self.clock(), tz)
+
+        return self._apply(ref, decide)
+
+    def assign(self, ref: str, assignee: str | None = None) -> TicketDetail:
+        def decide(tx: Writer, ticket: Ticket, actor: str, tz: str | None) -> Change:
+            login = self._known_technician(tx, assignee) if assignee else actor
+            return self.lifecycle.assign(ticket, login, self.clock(), tz)
+
+        return self._apply(ref, decide)
+
+    def start(self, ref: str) -> TicketDetail:
+        return self._apply(
+            ref, lambda _tx, t, actor, tz: self.lifecycle.start(t, actor, self.clock(), tz)
+        )
+
+    def wait(self, ref: str, reason: str, note: str = "") -> TicketDetail:
+        return self._apply(
+            ref, lambda _tx, t, _actor, tz: self.lifecycle.wait(t, reason, note, self.clock(), tz)
+        )
+
+    def escalate(self, ref: str, reason: str, assignee: str | None = None) -> TicketDetail:
+        def decide(tx: Writer, ticket: Ticket, _actor: str, tz: str | None) -> Change:
+            if assignee:
+                self._known_technician(tx, assignee)
+            return self.lifecycle.escalate(ticket, reason, self.clock(), tz, assignee)
+
+        return self._apply(ref, decide)
+
+    def resolve(self, ref: str, resolution: str | None) -> TicketDetail:
+        return self._apply(
+            ref,
+            lambda _tx, t, actor, tz: self.lifecycle.resolve(t, resolution, actor, self.clock(), tz),
+        )
+
+    def close(self, ref: str) -> TicketDetail:
+        return self._apply(ref, lambda _tx, t, _actor, tz: self.lifecycle.close(t, self.clock(), tz))
+
+    def reopen(self, ref: str, reason: str) -> TicketDetail:
+        return self._apply(
+            ref, lambda _tx, t, _actor, tz: self.lifecycle.reopen(t, reason, self.clock(), tz)
+        )
+
+    # -- worklog ---------------------------------------------------------------------------
+    def note(
+        self, ref: str, text: str, kind: str = "note", minutes: int = 0
+    ) -> TicketDetail:
+        if kind not in (WorklogKind.NOTE, WorklogKind.CALL):
+            raise BadInput(f"a note is of kind note or call, not {kind!r}")
+        if not text.strip():
+            raise BadInput("a note must not be empty")
+        return self._append(ref, WorklogKind(kind), text.strip(), minutes)
+
+    def log_time(self, ref: str, minutes: int, text: str = "") -> TicketDetail:
+        if minutes <= 0:
+            raise BadInput(f"time spent must be a positive number of minutes, not {minutes}")
+        return self._append(ref, WorklogKind.TIME_SPENT, text.strip() or "time spent", minutes)
+
+    def _append(self, ref: str, kind: WorklogKind, text: str, minutes: int) -> TicketDetail:
+        if not 0 <= minutes <= MAX_MINUTES:
+            raise BadInput(f"minutes must be between 0 and {MAX_MINUTES}, not {minutes}")
+        now = self.clock()
+        with self.store.write() as tx:
+            actor = self._actor(tx)
+            ticket = tx.ticket(ref)
+            self._log(tx, ticket, actor, kind, text, minutes, now)
+            return tx.detail(ticket.id)

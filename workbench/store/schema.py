@@ -1,0 +1,193 @@
+"""Tables of the local SQLite cache (the FTS5 index is created by migration 0002)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out; stored as sortable UTC text."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC times")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+sites = Table(
+    "sites",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("address", String, nullable=False, server_default=""),
+    Column("timezone", String, nullable=False),
+    Column("version", Integer, nullable=False, server_default="0"),
+)
+
+technicians = Table(
+    "technicians",
+    metadata,
+    Column("login", String, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("tier", Integer, nullable=False),
+    Column("role", String, nullable=False),
+    Column("sites", Text, nullable=False, server_default="[]"),
+    Column("version", Integer, nullable=False, server_default="0"),
+)
+
+requesters = Table(
+    "requesters",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("email", String, nullable=False, server_default=""),
+    Column("phone", String, nullable=False, server_default=""),
+    Column("department", String, nullable=False, server_default=""),
+    Column("site_id", String, ForeignKey("sites.id"), nullable=True),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Index("ix_requesters_name", "name"),
+    Index("ix_requesters_email", "email"),
+)
+
+assets = Table(
+    "assets",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("tag", String, nullable=False, unique=True),
+    Column("serial", String, nullable=False, server_default=""),
+    Column("hostname", String, nullable=False, server_default=""),
+    Column("model", String, nullable=False, server_default=""),
+    Column("os", String, nullable=False, server_default=""),
+    Column("site_id", String, ForeignKey("sites.id"), nullable=True),
+    Column("owner_id", String, ForeignKey("requesters.id"), nullable=True),
+    Column("purchase_date", Date, nullable=True),
+    Column("warranty_end", Date, nullable=True),
+    Column("status", String, nullable=False, server_default="in_service"),
+    Column("protocol", String, nullable=True),
+    Column("port", Integer, nullable=True),
+    Column("credential_profile", String, nullable=True),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Index("ix_assets_serial", "serial"),
+    Index("ix_assets_hostname", "hostname"),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    # An integer key of our own: the FTS index uses it as rowid, and VACUUM may renumber
+    # implicit rowids.
+    Column("local_id", Integer, primary_key=True, autoincrement=True),
+    Column("id", String, nullable=False, unique=True),
+    Column("number", String, nullable=True, unique=True),
+    Column("provisional_ref", String, nullable=True, unique=True),
+    Column("title", String, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("requester_id", String, ForeignKey("requesters.id"), nullable=True),
+    Column("asset_id", String, ForeignKey("assets.id"), nullable=True),
+    Column("site_id", String, ForeignKey("sites.id"), nullable=True),
+    Column("category", String, nullable=False),
+    Column("channel", String, nullable=False),
+    Column("impact", Integer, nullable=False),
+    Column("urgency", Integer, nullable=False),
+    Column("priority", String, nullable=False),
+    Column("priority_reason", Text, nullable=True),
+    Column("queue", String, nullable=False),
+    Column("tier", Integer, nullable=False),
+    Column("assignee", String, nullable=True),
+    Column("status", String, nullable=False),
+    Column("wait_reason", String, nullable=True),
+    Column("resolution", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("response_due", UtcDateTime, nullable=True),
+    Column("resolve_due", UtcDateTime, nullable=True),
+    Column("responded_at", UtcDateTime, nullable=True),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("sla_pauses", Text, nullable=False, server_default="[]"),
+    # The next deadline while the clock runs (NULL when paused or done): sorts and filters
+    # "breaching" through an index.
+    Column("sla_due", UtcDateTime, nullable=True),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Index("ix_tickets_status", "status"),
+    Index("ix_tickets_queue_status", "queue", "status"),
+    Index("ix_tickets_assignee_status", "assignee", "status"),
+    Index("ix_tickets_priority", "priority"),
+    Index("ix_tickets_sla_due", "sla_due"),
+    Index("ix_tickets_created_at", "created_at"),
+    Index("ix_tickets_requester", "requester_id"),
+    Index("ix_tickets_asset", "asset_id"),
+)
+
+worklog = Table(
+    "worklog",
+    metadata,
+    Column("local_id", Integer, primary_key=True, autoincrement=True),
+    Column("id", String, nullable=False, unique=True),
+    Column("ticket_id", String, ForeignKey("tickets.id"), nullable=False),
+    Column("kind", String, nullable=False),
+    Column("author", String, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("minutes", Integer, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Index("ix_worklog_ticket", "ticket_id", "created_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("mutation_id", Integer, primary_key=True, autoincrement=False),
+    Column("client_id", String, nullable=False),
+    Column("entity", String, nullable=False),
+    Column("entity_id", String, nullable=False),
+    Column("op", String, nullable=False),
+    Column("fields", Text, nullable=False),
+    Column("base_version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_outbox_entity", "entity", "entity_id"),
+)
+
+# Added by migration 0002: references a ticket had before (provisional ones, merged numbers).
+ticket_aliases = Table(
+    "ticket_aliases",
+    metadata,
+    Column("ref", String, primary_key=True),
+    Column("ticket_id", String, ForeignKey("tickets.id"), nullable=False),
+    Index("ix_ticket_aliases_ticket", "ticket_id"),
+)

@@ -1,0 +1,58 @@
+"""Full-text search over tickets (SQLite FTS5).
+
+One FTS row per ticket (rowid = tickets.local_id) holds its references, title, description,
+the requester, the asset and the whole worklog. The store rebuilds the rows of the tickets a
+transaction touched just before that transaction commits.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A document for the tickets selected by {where}; shared by the full and the partial rebuild.
+_DOCUMENT = """
+INSERT INTO ticket_fts (rowid, refs, title, description, people, asset, worklog)
+SELECT t.local_id,
+       coalesce(t.number, '') || ' ' || coalesce(t.provisional_ref, '') || ' ' ||
+         coalesce((SELECT group_concat(a.ref, ' ') FROM ticket_aliases a
+                   WHERE a.ticket_id = t.id), ''),
+       t.title,
+       t.description,
+       coalesce(r.name, '') || ' ' || coalesce(r.email, '') || ' ' ||
+         coalesce(r.department, '') || ' ' || coalesce(t.assignee, ''),
+       coalesce(s.tag, '') || ' ' || coalesce(s.serial, '') || ' ' ||
+         coalesce(s.hostname, '') || ' ' || coalesce(s.model, ''),
+       coalesce((SELECT group_concat(w.text, ' ') FROM worklog w
+                 WHERE w.ticket_id = t.id), '')
+FROM tickets t
+LEFT JOIN requesters r ON r.id = t.requester_id
+LEFT JOIN assets s ON s.id = t.asset_id
+{where}
+"""
+
+REINDEX_ALL = ("DELETE FROM ticket_fts", _DOCUMENT.format(where=""))
+
+REINDEX_SOME = (
+    "DELETE FROM ticket_fts WHERE rowid IN (SELECT local_id FROM tickets WHERE id IN ({ids}))",
+    _DOCUMENT.format(where="WHERE t.id IN ({ids})"),
+)
+
+# Column weights for bm25: a hit in the reference or title says more than one in the worklog.
+RANK = "bm25(ticket_fts, 10.0, 6.0, 1.5, 3.0, 5.0, 0.75)"
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str) -> str | None:
+    """Turn what a technician typed into a safe FTS5 query, or None if nothing is searchable.
+
+    Each whitespace-separated word becomes a quoted phrase of its letters and digits with a
+    prefix star, so 'ws-acct-01' finds WS-ACCT-014 and FTS syntax ('"', '*', '(', NEAR, AND)
+    is only ever searched for, never interpreted. All words must match.
+    """
+    phrases = []
+    for word in text.split():
+        tokens = _TOKEN.findall(word)
+        if tokens:
+            phrases.append('"' + " ".join(tokens) + '"*')
+    return " ".join(phrases) if phrases else None

@@ -1,0 +1,441 @@
+"""The local cache: one Store per file; reads and writes go through `Reader` and `Writer`.
+
+A `Writer` is one SQLite transaction (BEGIN IMMEDIATE). Each of its mutations appends an
+operation to the outbox in that same transaction, and the FTS rows of the tickets it touched
+are rebuilt just before it commits, so the cache, its outbox and its index never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    ColumnElement,
+    Engine,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import OperationalError
+
+from workbench.core.errors import NotFound, StoreError
+from workbench.core.models import (
+    Asset,
+    OutboxOperation,
+    Requester,
+    Site,
+    Technician,
+    Ticket,
+    TicketDetail,
+    WorklogEntry,
+)
+from workbench.core.query import SearchHit, TicketQuery, TicketSummary
+from workbench.core.refs import normalize_ref
+from workbench.store import codec, schema
+from workbench.store.database import open_engine, prepare_data_dir
+from workbench.store.search import RANK, REINDEX_ALL, REINDEX_SOME, fts_query
+
+_t = schema.tickets
+_r = schema.requesters
+_a = schema.assets
+
+_SORT_COLUMNS: dict[str, ColumnElement[Any]] = {
+    "number": func.coalesce(_t.c.number, _t.c.provisional_ref),
+    "priority": _t.c.priority,
+    "title": _t.c.title,
+    "requester": _r.c.name,
+    "asset": _a.c.tag,
+    "status": _t.c.status,
+    "assignee": _t.c.assignee,
+    "sla_due": _t.c.sla_due,
+    "created_at": _t.c.created_at,
+    "updated_at": _t.c.updated_at,
+}
+
+
+def _summary_select() -> Select[Any]:
+    return select(_t, _r.c.name.label("requester_name"), _a.c.tag.label("asset_tag"),
+                  _a.c.hostname.label("asset_hostname")).select_from(
+        _t.outerjoin(_r, _r.c.id == _t.c.requester_id).outerjoin(_a, _a.c.id == _t.c.asset_id)
+    )
+
+
+def _summary(row: Any) -> TicketSummary:
+    return TicketSummary(
+        codec.ticket_from_row(row), row["requester_name"], row["asset_tag"], row["asset_hostname"]
+    )
+
+
+def _where(query: TicketQuery) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if query.statuses:
+        clauses.append(_t.c.status.in_(sorted(s.value for s in query.statuses)))
+    if query.queue:
+        clauses.append(_t.c.queue == query.queue)
+    if query.tier is not None:
+        clauses.append(_t.c.tier == query.tier)
+    if query.assignee:
+        clauses.append(_t.c.assignee == query.assignee)
+    if query.unassigned:
+        clauses.append(_t.c.assignee.is_(None))
+    if query.priorities:
+        clauses.append(_t.c.priority.in_(sorted(p.value for p in query.priorities)))
+    if query.breaching_at is not None:
+        clauses.append(_t.c.sla_due < query.breaching_at)
+    return clauses
+
+
+class Reader:
+    """Queries over one connection; every result is a frozen dataclass."""
+
+    def __init__(self, connection: Connection, store: Store) -> None:
+        self._db = connection
+        self.store = store
+
+    # -- settings kept in the cache --------------------------------------------------------
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        value = self._db.scalar(select(schema.meta.c.value).where(schema.meta.c.key == key))
+        return default if value is None else value
+
+    @property
+    def client_id(self) -> str:
+        value = self.meta("client_id")
+        if value is None:
+            raise StoreError("the cache has no client id; it was not initialised")
+        return value
+
+    # -- tickets -------------------------------------------------------------------------
+    def find_ticket(self, ref: str) -> Ticket | None:
+        wanted = normalize_ref(ref)
+        alias = select(schema.ticket_aliases.c.ticket_id).where(
+            schema.ticket_aliases.c.ref == wanted
+        )
+        row = self._db.execute(
+            select(_t).where(
+                or_(
+                    _t.c.number == wanted,
+                    _t.c.provisional_ref == wanted,
+                    _t.c.id == wanted,
+                    _t.c.id.in_(alias.scalar_subquery()),
+                )
+            )
+        ).mappings().first()
+        return codec.ticket_from_row(row) if row else None
+
+    def ticket(self, ref: str) -> Ticket:
+        found = self.find_ticket(ref)
+        if found is None:
+            raise NotFound(f"no ticket {ref!r} in this cache ({self.store.path})")
+        return found
+
+    def detail(self, ref: str) -> TicketDetail:
+        ticket = self.ticket(ref)
+        worklog = self.worklog(ticket.id)
+        return TicketDetail(
+            ticket=ticket,
+            requester=self.requester(ticket.requester_id) if ticket.requester_id else None,
+            asset=self.asset(ticket.asset_id) if ticket.asset_id else None,
+            site=self.site(ticket.site_id) if ticket.site_id else None,
+            worklog=worklog,
+            pending=self.outbox(entity_ids=[ticket.id, *(w.id for w in worklog)]),
+            minutes_spent=sum(w.minutes for w in worklog),
+        )
+
+    def tickets(self, query: TicketQuery, offset: int = 0, limit: int = 100) -> list[TicketSummary]:
+        order = _SORT_COLUMNS[query.sort]
+        # Tickets without a deadline (paused, done) sort after those with one, either way.
+        ordering = [order.is_(None), order.desc() if query.descending else order.asc()]
+        tie = _t.c.local_id.desc() if query.descending else _t.c.local_id.asc()
+        statement = (
+            _summary_select().where(*_where(query)).order_by(*ordering, tie)
+            .offset(offset).limit(limit)
+        )
+        return [_summary(row) for row in self._db.execute(statement).mappings()]
+
+    def count(self, query: TicketQuery) -> int:
+        statement = select(func.count()).select_from(_t).where(*_where(query))
+        return int(self._db.scalar(statement) or 0)
+
+    def search(self, text_query: str, limit: int = 50) -> list[SearchHit]:
+        match = fts_query(text_query)
+        if match is None:
+            return []
+        fts = literal_column("ticket_fts")
+        ranked = (
+            select(
+                literal_column("rowid").label("rowid"),
+                literal_column(RANK).label("rank"),
+                literal_column(
+                    "snippet(ticket_fts, -1, '[', ']', '…', 12)"
+                ).label("snippet"),
+            )
+            .select_from(text("ticket_fts"))
+            .where(fts.op("MATCH")(bindparam("match")))
+            .order_by(literal_column("rank"))
+            .limit(limit)
+            .subquery()
+        )
+        statement = (
+            _summary_select().add_columns(ranked.c.rank, ranked.c.snippet)
+            .join(ranked, ranked.c.rowid == _t.c.local_id)
+            .order_by(ranked.c.rank)
+        )
+        rows = self._db.execute(statement, {"match": match}).mappings()
+        return [SearchHit(_summary(row), row["snippet"], row["rank"]) for row in rows]
+
+    def worklog(self, ticket_id: str) -> tuple[WorklogEntry, ...]:
+        w = schema.worklog
+        rows = self._db.execute(
+            select(w).where(w.c.ticket_id == ticket_id).order_by(w.c.created_at, w.c.local_id)
+        ).mappings()
+        return tuple(codec.worklog_from_row(row) for row in rows)
+
+    # -- reference data ------------------------------------------------------------------
+    def site(self, site_id: str) -> Site | None:
+        row = self._db.execute(
+            select(schema.sites).where(schema.sites.c.id == site_id)
+        ).mappings().first()
+        return codec.site_from_row(row) if row else None
+
+    def sites(self) -> list[Site]:
+        rows = self._db.execute(select(schema.sites).order_by(schema.sites.c.name)).mappings()
+        return [codec.site_from_row(row) for row in rows]
+
+    def technician(self, login: str) -> Technician | None:
+        tech = schema.technicians
+        row = self._db.execute(select(tech).where(tech.c.login == login)).mappings().first()
+        return codec.technician_from_row(row) if row else None
+
+    def technicians(self) -> list[Technician]:
+        tech = schema.technicians
+        rows = self._db.execute(select(tech).order_by(tech.c.tier, tech.c.name)).mappings()
+        return [codec.technician_from_row(row) for row in rows]
+
+    def requester(self, requester_id: str) -> Requester | None:
+        row = self._db.execute(select(_r).where(_r.c.id == requester_id)).mappings().first()
+        return codec.requester_from_row(row) if row else None
+
+    def find_requesters(self, text_query: str, limit: int = 20) -> list[Requester]:
+        """Requesters whose name or e-mail starts with what was typed (for as-you-type lookup)."""
+        prefix = text_query.strip().replace("%", "").replace("_", "") + "%"
+        rows = self._db.execute(
+            select(_r).where(or_(_r.c.name.like(prefix), _r.c.email.like(prefix)))
+            .order_by(_r.c.name).limit(limit)
+        ).mappings()
+        return [codec.requester_from_row(row) for row in rows]
+
+    def requester_by_key(self, key: str) -> Requester:
+        """A requester named by id or e-mail address."""
+        row = self._db.execute(
+            select(_r).where(or_(_r.c.id == key, func.lower(_r.c.email) == key.strip().lower()))
+        ).mappings().first()
+        if row is None:
+            raise NotFound(f"no requester with id or e-mail {key!r}")
+        return codec.requester_from_row(row)
+
+    def asset_by_key(self, key: str) -> Asset:
+        """An asset named by its tag, serial number or hostname (any case)."""
+        wanted = key.strip().lower()
+        row = self._db.execute(
+            select(_a).where(or_(func.lower(_a.c.tag) == wanted, func.lower(_a.c.serial) == wanted,
+                                 func.lower(_a.c.hostname) == wanted, _a.c.id == key))
+            .order_by(_a.c.tag)
+        ).mappings().first()
+        if row is None:
+            raise NotFound(f"no asset with tag, serial number or hostname {key!r}")
+        return codec.asset_from_row(row)
+
+    def asset(self, asset_id: str) -> Asset | None:
+        row = self._db.execute(select(_a).where(_a.c.id == asset_id)).mappings().first()
+        return codec.asset_from_row(row) if row else None
+
+    def find_assets(self, text_query: str, limit: int = 20) -> list[Asset]:
+        """Assets whose tag, serial or hostname starts with what was typed (case-insensitive)."""
+        prefix = text_query.strip().replace("%", "").replace("_", "") + "%"
+        rows = self._db.execute(
+            select(_a).where(
+                or_(_a.c.tag.like(prefix), _a.c.serial.like(prefix), _a.c.hostname.like(prefix))
+            ).order_by(_a.c.tag).limit(limit)
+        ).mappings()
+        return [codec.asset_from_row(row) for row in rows]
+
+    # -- outbox --------------------------------------------------------------------------
+    def outbox(
+        self, limit: int | None = None, entity_ids: Sequence[str] | None = None
+    ) -> tuple[OutboxOperation, ...]:
+        o = schema.outbox
+        statement = select(o).order_by(o.c.mutation_id)
+        if entity_ids is not None:
+            statement = statement.where(o.c.entity_id.in_(entity_ids))
+        if limit is not None:
+            statement = statement.limit(limit)
+        return tuple(codec.outbox_from_row(row) for row in self._db.execute(statement).mappings())
+
+    def outbox_count(self) -> int:
+        return int(self._db.scalar(select(func.count()).select_from(schema.outbox)) or 0)
+
+
+class Writer(Reader):
+    """One write transaction. Every mutation queues its outbox operation in the same one."""
+
+    def __init__(self, connection: Connection, store: Store) -> None:
+        super().__init__(connection, store)
+        self._touched: set[str] = set()
+
+    def set_meta(self, key: str, value: str) -> None:
+        m = schema.meta
+        if self._db.execute(update(m).where(m.c.key == key).values(value=value)).rowcount == 0:
+            self._db.execute(insert(m).values(key=key, value=value))
+
+    def _next_counter(self, key: str) -> int:
+        value = int(self.meta(key, "1") or 1)
+        self.set_meta(key, str(value + 1))
+        return value
+
+    def next_provisional_number(self) -> int:
+        return self._next_counter("next_provisional")
+
+    def _queue(
+        self, entity: str, entity_id: str, op: str, fields: dict[str, Any], base_version: int
+    ) -> None:
+        self._db.execute(
+            insert(schema.outbox).values(
+                mutation_id=self._next_counter("next_mutation_id"),
+                client_id=self.client_id,
+                entity=entity,
+                entity_id=entity_id,
+                op=op,
+                fields=json.dumps({k: codec.json_value(v) for k, v in fields.items()},
+                                  ensure_ascii=False, sort_keys=True),
+                base_version=base_version,
+                created_at=datetime.now(UTC),
+            )
+        )
+
+    def insert_ticket(self, ticket: Ticket) -> None:
+        row = codec.ticket_to_row(ticket)
+        self._db.execute(insert(_t).values(**row))
+        fields = {k: v for k, v in row.items() if k not in ("id", "version", "sla_due")}
+        self._queue("ticket", ticket.id, "insert", fields, 0)
+        self._touched.add(ticket.id)
+
+    def update_ticket(self, after: Ticket, fields: dict[str, Any]) -> None:
+        """Store the changed `fields` of a ticket; `after` is the whole ticket after the change."""
+        values = {name: codec.column_value(value) for name, value in fields.items()}
+        self._db.execute(update(_t).where(_t.c.id == after.id).values(**values,
+                                                                       sla_due=after.sla_due))
+        self._queue("ticket", after.id, "update", fields, after.version)
+        self._touched.add(after.id)
+
+    def append_worklog(self, entry: WorklogEntry) -> None:
+        row = {name: codec.column_value(getattr(entry, name))
+               for name in WorklogEntry.__dataclass_fields__}
+        self._db.execute(insert(schema.worklog).values(**row))
+        self._queue("worklog", entry.id, "insert", {k: v for k, v in row.items() if k != "id"}, 0)
+        self._touched.add(entry.ticket_id)
+
+    def add_requester(self, requester: Requester) -> None:
+        row = {name: getattr(requester, name) for name in Requester.__dataclass_fields__}
+        self._db.execute(insert(_r).values(**row))
+        self._queue("requester", requester.id, "insert",
+                    {k: v for k, v in row.items() if k != "id"}, 0)
+
+    def load_snapshot(
+        self,
+        *,
+        sites: Iterable[Site] = (),
+        technicians: Iterable[Technician] = (),
+        requesters: Iterable[Requester] = (),
+        assets: Iterable[Asset] = (),
+        tickets: Iterable[Ticket] = (),
+        worklog: Iterable[WorklogEntry] = (),
+    ) -> None:
+        """Insert rows as they came from the central database: no outbox, one index rebuild.
+
+        This is how pulled (and demo) data enters the cache; local work uses the methods above.
+        """
+        batches: list[tuple[Any, list[dict[str, Any]]]] = [
+            (schema.sites, [_fields(s) for s in sites]),
+            (schema.technicians,
+             [{**_fields(t), "sites": json.dumps(list(t.sites))} for t in technicians]),
+            (_r, [_fields(r) for r in requesters]),
+            (_a, [_fields(a) for a in assets]),
+            (_t, [codec.ticket_to_row(t) for t in tickets]),
+            (schema.worklog, [_fields(w) for w in worklog]),
+        ]
+        for table, rows in batches:
+            if rows:
+                self._db.execute(insert(table), rows)
+        self.reindex_all()
+
+    def reindex_all(self) -> None:
+        for statement in REINDEX_ALL:
+            self._db.exec_driver_sql(statement)
+        self._touched.clear()
+
+    def _reindex_touched(self) -> None:
+        if not self._touched:
+            return
+        ids = sorted(self._touched)
+        placeholders = ", ".join("?" for _ in ids)
+        for statement in REINDEX_SOME:
+            self._db.exec_driver_sql(statement.format(ids=placeholders), tuple(ids))
+        self._touched.clear()
+
+
+def _fields(item: Any) -> dict[str, Any]:
+    return {name: codec.column_value(getattr(item, name)) for name in item.__dataclass_fields__}
+
+
+class Store:
+    """The cache file of one data directory."""
+
+    def __init__(self, engine: Engine, path: Path) -> None:
+        self.engine = engine
+        self.path = path
+
+    @classmethod
+    def open(cls, data_dir: Path) -> Store:
+        path = prepare_data_dir(data_dir)
+        store = cls(open_engine(path), path)
+        with store.write() as tx:
+            if tx.meta("client_id") is None:
+                tx.set_meta("client_id", str(uuid.uuid4()))
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def read(self) -> Iterator[Reader]:
+        with self.engine.connect() as connection, connection.begin():
+            yield Reader(connection, self)
+
+    @contextmanager
+    def write(self) -> Iterator[Writer]:
+        with self.engine.connect() as connection:
+            connection.info["immediate"] = True
+            try:
+                with connection.begin():
+                    writer = Writer(connection, self)
+                    yield writer
+                    writer._reindex_touched()
+            except OperationalError as exc:  # locked for too long, read-only, disk full
+                raise StoreError(f"cannot write the cache {self.path}: {exc.orig}") from None
+            finally:
+                connection.info.pop("immediate", None)
