@@ -37,8 +37,20 @@ ALLOWED_FROM: dict[str, frozenset[Status]] = {
 }
 
 EDITABLE_FIELDS = frozenset(
-    {"title", "description", "category", "impact", "urgency", "priority", "priority_reason",
-     "requester_id", "asset_id", "site_id", "queue", "channel"}
+    {
+        "title",
+        "description",
+        "category",
+        "impact",
+        "urgency",
+        "priority",
+        "priority_reason",
+        "requester_id",
+        "asset_id",
+        "site_id",
+        "queue",
+        "channel",
+    }
 )
 
 
@@ -222,7 +234,8 @@ class Lifecycle:
         if not shown:
             raise BadInput(f"nothing to change on {ticket.ref}")
         text = "; ".join(
-            f"{name}: {_show(getattr(ticket, name))} → {_show(value)}" for name, value in shown.items()
+            f"{name}: {_show(getattr(ticket, name))} → {_show(value)}"
+            for name, value in shown.items()
         )
         return dataclasses.replace(change, events=(Event(WorklogKind.FIELD_CHANGE, text),))
 
@@ -230,9 +243,13 @@ class Lifecycle:
         _require("assign", ticket)
         if ticket.assignee == assignee:
             raise BadInput(f"{ticket.ref} is already assigned to {assignee}")
-        status = Status.ASSIGNED if ticket.status in (Status.NEW, Status.REOPENED) else ticket.status
+        status = (
+            Status.ASSIGNED if ticket.status in (Status.NEW, Status.REOPENED) else ticket.status
+        )
         after = dataclasses.replace(ticket, assignee=assignee, status=status)
-        events = [Event(WorklogKind.FIELD_CHANGE, f"assignee: {_show(ticket.assignee)} → {assignee}")]
+        events = [
+            Event(WorklogKind.FIELD_CHANGE, f"assignee: {_show(ticket.assignee)} → {assignee}")
+        ]
         if status != ticket.status:
             events.append(_status_event(ticket, status))
         return _change(ticket, after, events, self.policy, timezone, now)
@@ -247,8 +264,9 @@ class Lifecycle:
             responded_at=ticket.responded_at or now,
             sla_pauses=_close_pause(ticket, now),
         )
-        return _change(ticket, after, [_status_event(ticket, Status.IN_PROGRESS)], self.policy,
-                       timezone, now)
+        return _change(
+            ticket, after, [_status_event(ticket, Status.IN_PROGRESS)], self.policy, timezone, now
+        )
 
     def wait(
         self, ticket: Ticket, reason: str, note: str, now: datetime, timezone: str | None
@@ -267,8 +285,14 @@ class Lifecycle:
             sla_pauses=_open_pause(ticket.sla_pauses, now),
         )
         detail = f"for {wait_reason.value}" + (f" — {note.strip()}" if note.strip() else "")
-        return _change(ticket, after, [_status_event(ticket, Status.WAITING, detail)], self.policy,
-                       timezone, now)
+        return _change(
+            ticket,
+            after,
+            [_status_event(ticket, Status.WAITING, detail)],
+            self.policy,
+            timezone,
+            now,
+        )
 
     def escalate(
         self,
@@ -300,7 +324,12 @@ class Lifecycle:
         return _change(ticket, after, [event], self.policy, timezone, now)
 
     def resolve(
-        self, ticket: Ticket, resolution: str | None, actor: str, now: datetime, timezone: str | None
+        self,
+        ticket: Ticket,
+        resolution: str | None,
+        actor: str,
+        now: datetime,
+        timezone: str | None,
     ) -> Change:
         _require("resolve", ticket)
         resolution = _text(resolution, f"resolving {ticket.ref} needs a resolution; it")
@@ -314,14 +343,21 @@ class Lifecycle:
             wait_reason=None,
             sla_pauses=_open_pause(_close_pause(ticket, now), now),
         )
-        return _change(ticket, after, [_status_event(ticket, Status.RESOLVED, resolution)],
-                       self.policy, timezone, now)
+        return _change(
+            ticket,
+            after,
+            [_status_event(ticket, Status.RESOLVED, resolution)],
+            self.policy,
+            timezone,
+            now,
+        )
 
     def close(self, ticket: Ticket, now: datetime, timezone: str | None) -> Change:
         _require("close", ticket)
         after = dataclasses.replace(ticket, status=Status.CLOSED, closed_at=now)
-        return _change(ticket, after, [_status_event(ticket, Status.CLOSED)], self.policy,
-                       timezone, now)
+        return _change(
+            ticket, after, [_status_event(ticket, Status.CLOSED)], self.policy, timezone, now
+        )
 
     def reopen(self, ticket: Ticket, reason: str, now: datetime, timezone: str | None) -> Change:
         _require("reopen", ticket)
@@ -341,8 +377,14 @@ class Lifecycle:
             closed_at=None,
             sla_pauses=_close_pause(ticket, now),
         )
-        return _change(ticket, after, [_status_event(ticket, Status.REOPENED, reason)],
-                       self.policy, timezone, now)
+        return _change(
+            ticket,
+            after,
+            [_status_event(ticket, Status.REOPENED, reason)],
+            self.policy,
+            timezone,
+            now,
+        )
 
 
 # Fields a change recomputes by itself; they are not worth a worklog line of their own.

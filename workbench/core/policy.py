@@ -129,7 +129,9 @@ def _parse_time(text: Any, what: str) -> time:
         raise BadInput(f"{what} must be a time like 08:00, not {text!r}") from None
 
 
-def _parse_calendar(spec: dict[str, Any], holidays: frozenset[date], timezone: str) -> BusinessCalendar:
+def _parse_calendar(
+    spec: dict[str, Any], holidays: frozenset[date], timezone: str
+) -> BusinessCalendar:
     if spec.get("always"):
         return BusinessCalendar(timezone, frozenset(range(7)), time(0), time(23, 59), always=True)
     days = spec.get("days", ["mon", "tue", "wed", "thu", "fri"])

@@ -9,8 +9,16 @@ from workbench.core.errors import BadInput
 from workbench.core.models import Priority, Status, Ticket
 
 SORT_KEYS = (
-    "sla_due", "number", "priority", "title", "requester", "asset", "status", "assignee",
-    "created_at", "updated_at",
+    "sla_due",
+    "number",
+    "priority",
+    "title",
+    "requester",
+    "asset",
+    "status",
+    "assignee",
+    "created_at",
+    "updated_at",
 )
 
 

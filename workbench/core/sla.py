@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from workbench.core.calendar import BusinessCalendar
-from workbench.core.models import Pause
+from workbench.core.models import Pause, Status, Ticket
 
 
 def due_time(
@@ -43,3 +43,18 @@ def remaining_fraction(start: datetime, due: datetime, now: datetime) -> float:
     if span <= 0:
         return -1.0
     return (due - now).total_seconds() / span
+
+
+def sla_text(ticket: Ticket, now: datetime) -> str:
+    """'2h 10m left', '35m over', 'paused' or '—' (what the SLA column says)."""
+    if ticket.status is Status.WAITING:
+        return "paused"
+    due = ticket.sla_due
+    if due is None:
+        return "—"
+    seconds = (due - now).total_seconds()
+    minutes = int(abs(seconds) // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    span = f"{days}d {hours}h" if days else (f"{hours}h {mins:02d}m" if hours else f"{mins}m")
+    return f"{span} left" if seconds >= 0 else f"{span} over"

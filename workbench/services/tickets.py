@@ -90,7 +90,7 @@ class TicketService:
         with self.store.read() as db:
             return db.detail(ref)
 
-    def list(self, query: TicketQuery, offset: int = 0, limit: int = 100) -> list[TicketSummary]:
+    def find(self, query: TicketQuery, offset: int = 0, limit: int = 100) -> list[TicketSummary]:
         with self.store.read() as db:
             return db.tickets(query, offset, limit)
 
@@ -158,7 +158,11 @@ class TicketService:
             return tx.detail(ticket.id)
 
     def add_requester(
-        self, name: str, email: str, phone: str = "", department: str = "",
+        self,
+        name: str,
+        email: str,
+        phone: str = "",
+        department: str = "",
         site_id: str | None = None,
     ) -> Requester:
         if not name.strip():
@@ -167,14 +171,16 @@ class TicketService:
             self._actor(tx)
             if site_id and tx.site(site_id) is None:
                 raise NotFound(f"no site {site_id!r}")
-            requester = Requester(new_id(), name.strip(), email.strip(), phone.strip(),
-                                  department.strip(), site_id)
+            requester = Requester(
+                new_id(), name.strip(), email.strip(), phone.strip(), department.strip(), site_id
+            )
             tx.add_requester(requester)
             return requester
 
     # -- changes -----------------------------------------------------------------------------
-    def _apply(self, ref: str, decide: Callable[[Writer, Ticket, str, str | None], Change]
-               ) -> TicketDetail:
+    def _apply(
+        self, ref: str, decide: Callable[[Writer, Ticket, str, str | None], Change]
+    ) -> TicketDetail:
         now = self.clock()
         with self.store.write() as tx:
             actor = self._actor(tx)
@@ -186,8 +192,15 @@ class TicketService:
             return tx.detail(ticket.id)
 
     @staticmethod
-    def _log(tx: Writer, ticket: Ticket, actor: str, kind: WorklogKind, text: str,
-             minutes: int, now: datetime) -> None:
+    def _log(
+        tx: Writer,
+        ticket: Ticket,
+        actor: str,
+        kind: WorklogKind,
+        text: str,
+        minutes: int,
+        now: datetime,
+    ) -> None:
         tx.append_worklog(WorklogEntry(new_id(), ticket.id, kind, actor, text, minutes, now))
 
     def update(self, ref: str, changes: dict[str, Any]) -> TicketDetail:
@@ -231,11 +244,15 @@ class TicketService:
     def resolve(self, ref: str, resolution: str | None) -> TicketDetail:
         return self._apply(
             ref,
-            lambda _tx, t, actor, tz: self.lifecycle.resolve(t, resolution, actor, self.clock(), tz),
+            lambda _tx, t, actor, tz: self.lifecycle.resolve(
+                t, resolution, actor, self.clock(), tz
+            ),
         )
 
     def close(self, ref: str) -> TicketDetail:
-        return self._apply(ref, lambda _tx, t, _actor, tz: self.lifecycle.close(t, self.clock(), tz))
+        return self._apply(
+            ref, lambda _tx, t, _actor, tz: self.lifecycle.close(t, self.clock(), tz)
+        )
 
     def reopen(self, ref: str, reason: str) -> TicketDetail:
         return self._apply(
@@ -243,9 +260,7 @@ class TicketService:
         )
 
     # -- worklog ---------------------------------------------------------------------------
-    def note(
-        self, ref: str, text: str, kind: str = "note", minutes: int = 0
-    ) -> TicketDetail:
+    def note(self, ref: str, text: str, kind: str = "note", minutes: int = 0) -> TicketDetail:
         if kind not in (WorklogKind.NOTE, WorklogKind.CALL):
             raise BadInput(f"a note is of kind note or call, not {kind!r}")
         if not text.strip():

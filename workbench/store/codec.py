@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import RowMapping
+
 from workbench.core.models import (
     Asset,
     AssetStatus,
@@ -26,13 +28,11 @@ from workbench.core.models import (
     WorklogKind,
 )
 
-Row = Mapping[str, Any]
+Row = Mapping[str, Any] | RowMapping
 
 
 def pauses_to_text(pauses: tuple[Pause, ...]) -> str:
-    return json.dumps(
-        [[p.start.isoformat(), p.end.isoformat() if p.end else None] for p in pauses]
-    )
+    return json.dumps([[p.start.isoformat(), p.end.isoformat() if p.end else None] for p in pauses])
 
 
 def pauses_from_text(text: str) -> tuple[Pause, ...]:

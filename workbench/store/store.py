@@ -16,13 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     ColumnElement,
+    Connection,
     Engine,
     Select,
-    and_,
     bindparam,
-    delete,
     func,
     insert,
     literal_column,
@@ -69,8 +67,12 @@ _SORT_COLUMNS: dict[str, ColumnElement[Any]] = {
 
 
 def _summary_select() -> Select[Any]:
-    return select(_t, _r.c.name.label("requester_name"), _a.c.tag.label("asset_tag"),
-                  _a.c.hostname.label("asset_hostname")).select_from(
+    return select(
+        _t,
+        _r.c.name.label("requester_name"),
+        _a.c.tag.label("asset_tag"),
+        _a.c.hostname.label("asset_hostname"),
+    ).select_from(
         _t.outerjoin(_r, _r.c.id == _t.c.requester_id).outerjoin(_a, _a.c.id == _t.c.asset_id)
     )
 
@@ -125,16 +127,20 @@ class Reader:
         alias = select(schema.ticket_aliases.c.ticket_id).where(
             schema.ticket_aliases.c.ref == wanted
         )
-        row = self._db.execute(
-            select(_t).where(
-                or_(
-                    _t.c.number == wanted,
-                    _t.c.provisional_ref == wanted,
-                    _t.c.id == wanted,
-                    _t.c.id.in_(alias.scalar_subquery()),
+        row = (
+            self._db.execute(
+                select(_t).where(
+                    or_(
+                        _t.c.number == wanted,
+                        _t.c.provisional_ref == wanted,
+                        _t.c.id == wanted,
+                        _t.c.id.in_(alias.scalar_subquery()),
+                    )
                 )
             )
-        ).mappings().first()
+            .mappings()
+            .first()
+        )
         return codec.ticket_from_row(row) if row else None
 
     def ticket(self, ref: str) -> Ticket:
@@ -162,8 +168,11 @@ class Reader:
         ordering = [order.is_(None), order.desc() if query.descending else order.asc()]
         tie = _t.c.local_id.desc() if query.descending else _t.c.local_id.asc()
         statement = (
-            _summary_select().where(*_where(query)).order_by(*ordering, tie)
-            .offset(offset).limit(limit)
+            _summary_select()
+            .where(*_where(query))
+            .order_by(*ordering, tie)
+            .offset(offset)
+            .limit(limit)
         )
         return [_summary(row) for row in self._db.execute(statement).mappings()]
 
@@ -175,14 +184,12 @@ class Reader:
         match = fts_query(text_query)
         if match is None:
             return []
-        fts = literal_column("ticket_fts")
+        fts: ColumnElement[Any] = literal_column("ticket_fts")
         ranked = (
             select(
                 literal_column("rowid").label("rowid"),
                 literal_column(RANK).label("rank"),
-                literal_column(
-                    "snippet(ticket_fts, -1, '[', ']', '…', 12)"
-                ).label("snippet"),
+                literal_column("snippet(ticket_fts, -1, '[', ']', '…', 12)").label("snippet"),
             )
             .select_from(text("ticket_fts"))
             .where(fts.op("MATCH")(bindparam("match")))
@@ -191,7 +198,8 @@ class Reader:
             .subquery()
         )
         statement = (
-            _summary_select().add_columns(ranked.c.rank, ranked.c.snippet)
+            _summary_select()
+            .add_columns(ranked.c.rank, ranked.c.snippet)
             .join(ranked, ranked.c.rowid == _t.c.local_id)
             .order_by(ranked.c.rank)
         )
@@ -207,9 +215,11 @@ class Reader:
 
     # -- reference data ------------------------------------------------------------------
     def site(self, site_id: str) -> Site | None:
-        row = self._db.execute(
-            select(schema.sites).where(schema.sites.c.id == site_id)
-        ).mappings().first()
+        row = (
+            self._db.execute(select(schema.sites).where(schema.sites.c.id == site_id))
+            .mappings()
+            .first()
+        )
         return codec.site_from_row(row) if row else None
 
     def sites(self) -> list[Site]:
@@ -234,16 +244,22 @@ class Reader:
         """Requesters whose name or e-mail starts with what was typed (for as-you-type lookup)."""
         prefix = text_query.strip().replace("%", "").replace("_", "") + "%"
         rows = self._db.execute(
-            select(_r).where(or_(_r.c.name.like(prefix), _r.c.email.like(prefix)))
-            .order_by(_r.c.name).limit(limit)
+            select(_r)
+            .where(or_(_r.c.name.like(prefix), _r.c.email.like(prefix)))
+            .order_by(_r.c.name)
+            .limit(limit)
         ).mappings()
         return [codec.requester_from_row(row) for row in rows]
 
     def requester_by_key(self, key: str) -> Requester:
         """A requester named by id or e-mail address."""
-        row = self._db.execute(
-            select(_r).where(or_(_r.c.id == key, func.lower(_r.c.email) == key.strip().lower()))
-        ).mappings().first()
+        row = (
+            self._db.execute(
+                select(_r).where(or_(_r.c.id == key, func.lower(_r.c.email) == key.strip().lower()))
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound(f"no requester with id or e-mail {key!r}")
         return codec.requester_from_row(row)
@@ -251,11 +267,22 @@ class Reader:
     def asset_by_key(self, key: str) -> Asset:
         """An asset named by its tag, serial number or hostname (any case)."""
         wanted = key.strip().lower()
-        row = self._db.execute(
-            select(_a).where(or_(func.lower(_a.c.tag) == wanted, func.lower(_a.c.serial) == wanted,
-                                 func.lower(_a.c.hostname) == wanted, _a.c.id == key))
-            .order_by(_a.c.tag)
-        ).mappings().first()
+        row = (
+            self._db.execute(
+                select(_a)
+                .where(
+                    or_(
+                        func.lower(_a.c.tag) == wanted,
+                        func.lower(_a.c.serial) == wanted,
+                        func.lower(_a.c.hostname) == wanted,
+                        _a.c.id == key,
+                    )
+                )
+                .order_by(_a.c.tag)
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound(f"no asset with tag, serial number or hostname {key!r}")
         return codec.asset_from_row(row)
@@ -268,9 +295,10 @@ class Reader:
         """Assets whose tag, serial or hostname starts with what was typed (case-insensitive)."""
         prefix = text_query.strip().replace("%", "").replace("_", "") + "%"
         rows = self._db.execute(
-            select(_a).where(
-                or_(_a.c.tag.like(prefix), _a.c.serial.like(prefix), _a.c.hostname.like(prefix))
-            ).order_by(_a.c.tag).limit(limit)
+            select(_a)
+            .where(or_(_a.c.tag.like(prefix), _a.c.serial.like(prefix), _a.c.hostname.like(prefix)))
+            .order_by(_a.c.tag)
+            .limit(limit)
         ).mappings()
         return [codec.asset_from_row(row) for row in rows]
 
@@ -320,8 +348,11 @@ class Writer(Reader):
                 entity=entity,
                 entity_id=entity_id,
                 op=op,
-                fields=json.dumps({k: codec.json_value(v) for k, v in fields.items()},
-                                  ensure_ascii=False, sort_keys=True),
+                fields=json.dumps(
+                    {k: codec.json_value(v) for k, v in fields.items()},
+                    ensure_ascii=False,
+                    sort_keys=True,
+                ),
                 base_version=base_version,
                 created_at=datetime.now(UTC),
             )
@@ -337,14 +368,17 @@ class Writer(Reader):
     def update_ticket(self, after: Ticket, fields: dict[str, Any]) -> None:
         """Store the changed `fields` of a ticket; `after` is the whole ticket after the change."""
         values = {name: codec.column_value(value) for name, value in fields.items()}
-        self._db.execute(update(_t).where(_t.c.id == after.id).values(**values,
-                                                                       sla_due=after.sla_due))
+        self._db.execute(
+            update(_t).where(_t.c.id == after.id).values(**values, sla_due=after.sla_due)
+        )
         self._queue("ticket", after.id, "update", fields, after.version)
         self._touched.add(after.id)
 
     def append_worklog(self, entry: WorklogEntry) -> None:
-        row = {name: codec.column_value(getattr(entry, name))
-               for name in WorklogEntry.__dataclass_fields__}
+        row = {
+            name: codec.column_value(getattr(entry, name))
+            for name in WorklogEntry.__dataclass_fields__
+        }
         self._db.execute(insert(schema.worklog).values(**row))
         self._queue("worklog", entry.id, "insert", {k: v for k, v in row.items() if k != "id"}, 0)
         self._touched.add(entry.ticket_id)
@@ -352,8 +386,9 @@ class Writer(Reader):
     def add_requester(self, requester: Requester) -> None:
         row = {name: getattr(requester, name) for name in Requester.__dataclass_fields__}
         self._db.execute(insert(_r).values(**row))
-        self._queue("requester", requester.id, "insert",
-                    {k: v for k, v in row.items() if k != "id"}, 0)
+        self._queue(
+            "requester", requester.id, "insert", {k: v for k, v in row.items() if k != "id"}, 0
+        )
 
     def load_snapshot(
         self,
@@ -371,8 +406,10 @@ class Writer(Reader):
         """
         batches: list[tuple[Any, list[dict[str, Any]]]] = [
             (schema.sites, [_fields(s) for s in sites]),
-            (schema.technicians,
-             [{**_fields(t), "sites": json.dumps(list(t.sites))} for t in technicians]),
+            (
+                schema.technicians,
+                [{**_fields(t), "sites": json.dumps(list(t.sites))} for t in technicians],
+            ),
             (_r, [_fields(r) for r in requesters]),
             (_a, [_fields(a) for a in assets]),
             (_t, [codec.ticket_to_row(t) for t in tickets]),

@@ -15,7 +15,7 @@ branch_labels = None
 depends_on = None
 
 
-def _version() -> sa.Column:
+def _version() -> sa.Column[int]:
     return sa.Column("version", sa.Integer, nullable=False, server_default="0")
 
 
@@ -147,6 +147,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("outbox", "worklog", "tickets", "assets", "requesters", "technicians",
-                  "sites", "meta"):
+    for table in (
+        "outbox",
+        "worklog",
+        "tickets",
+        "assets",
+        "requesters",
+        "technicians",
+        "sites",
+        "meta",
+    ):
         op.drop_table(table)

@@ -1,0 +1,1 @@
+"""Test-support code (fixtures for real services); not collected as tests."""

@@ -1,0 +1,116 @@
+"""Opening a cache: empty file, older revision (copied first), foreign and newer files refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
+
+from workbench.core.errors import StoreError
+from workbench.core.query import TicketQuery
+from workbench.store import Store, schema
+from workbench.store.database import DB_FILENAME, HEAD, REVISIONS, migrate, open_engine
+
+MIGRATIONS = Path(schema.__file__).parent / "migrations"
+
+
+def test_known_revisions_match_alembic() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    assert script.get_current_head() == HEAD
+    assert [r.revision for r in reversed(list(script.walk_revisions()))] == list(REVISIONS)
+
+
+def test_empty_file_becomes_head_with_wal_and_foreign_keys(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        assert version == HEAD
+        # The models and the migrations describe the same schema.
+        context = MigrationContext.configure(
+            connection, opts={"include_name": schema.include_in_autogenerate}
+        )
+        diff = compare_metadata(context, schema.metadata)
+        assert diff == []
+    store.close()
+    assert not list(tmp_path.glob("*.bak"))  # nothing to back up on a new file
+
+
+def test_older_revision_is_copied_then_upgraded_and_indexed(tmp_path: Path) -> None:
+    path = tmp_path / DB_FILENAME
+    engine = create_engine(f"sqlite:///{path}")
+    migrate(engine, "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO tickets (id, number, title, description, category, channel, impact, "
+            "urgency, priority, queue, tier, status, created_at, updated_at, sla_pauses, version)"
+            " VALUES ('t1', 'HD-000042', 'Scanner offline in records room', '', 'hardware',"
+            " 'phone', 3, 3, 'P4', 'service-desk', 1, 'new', '2026-11-02 10:00:00.000000',"
+            " '2026-11-02 10:00:00.000000', '[]', 3)"
+        )
+    engine.dispose()
+    store = Store.open(tmp_path)
+    with store.read() as db:
+        ticket = db.ticket("42")
+        assert (ticket.title, ticket.version) == ("Scanner offline in records room", 3)
+        assert [h.summary.ticket.id for h in db.search("scanner")] == ["t1"]
+        assert db.count(TicketQuery()) == 1
+    store.close()
+    (backup,) = tmp_path.glob(f"{DB_FILENAME}.rev0001-*.bak")
+    with sqlite3.connect(backup) as copy:
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        assert copy.execute("SELECT count(*) FROM tickets").fetchone() == (1,)
+
+
+def _unchanged_after_refusal(path: Path, match: str) -> None:
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=match):
+        Store.open(path.parent)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+def test_newer_revision_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / DB_FILENAME
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        db.execute("INSERT INTO alembic_version VALUES ('9999')")
+    _unchanged_after_refusal(path, "newer than this Workbench knows")
+
+
+def test_file_that_is_not_sqlite_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / DB_FILENAME
+    path.write_text("ticket,title\n1,printer\n")
+    _unchanged_after_refusal(path, "not an SQLite database")
+
+
+def test_foreign_sqlite_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / DB_FILENAME
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE photos (id INTEGER)")
+    _unchanged_after_refusal(path, "not a Workbench cache")
+
+
+def test_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot create data directory"):
+        Store.open(blocker / "data")
+    with pytest.raises(StoreError, match="not a directory|cannot create"):
+        Store.open(blocker)
+
+
+def test_open_engine_on_head_file_runs_no_migration(tmp_path: Path) -> None:
+    Store.open(tmp_path).close()
+    before = (tmp_path / DB_FILENAME).stat().st_mtime_ns
+    open_engine(tmp_path / DB_FILENAME).dispose()
+    assert (tmp_path / DB_FILENAME).stat().st_mtime_ns == before

@@ -1,0 +1,50 @@
+"""Starting the window: the QApplication, the worker thread, and --screenshot."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from workbench.core.errors import WorkbenchError
+from workbench.gui.main_window import MainWindow
+from workbench.gui.worker import DbWorker
+from workbench.services.tickets import TicketService
+
+SCREENSHOT_TIMEOUT_MS = 60_000
+
+
+def run_gui(service: TicketService, screenshot: Path | None = None) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Workbench")
+    worker = DbWorker()
+    window = MainWindow(service, worker)
+    window.show()
+    problem: list[str] = []
+    if screenshot is not None:
+
+        def grab() -> None:
+            if not window.grab().save(str(screenshot)):
+                problem.append(f"cannot write the screenshot {screenshot}")
+            app.quit()
+
+        def save(_ticket_id: str) -> None:
+            QTimer.singleShot(100, grab)  # let the detail paint first
+
+        def give_up() -> None:
+            problem.append(
+                f"the window did not finish loading in {SCREENSHOT_TIMEOUT_MS // 1000} s"
+            )
+            app.quit()
+
+        window.detail_shown.connect(save)
+        window.model.total_known.connect(lambda total: total == 0 and save(""))
+        QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, give_up)
+    window.start()
+    app.exec()
+    worker.stop()
+    if problem:
+        raise WorkbenchError(problem[0])
+    return 0
