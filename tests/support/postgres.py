@@ -175,8 +175,8 @@ class TempPgCluster:
             )
 
     def _initdb(self) -> None:
-        # C.UTF-8 (glibc ships it) gives deterministic sorting but working upper()/lower()
-        # on non-ASCII text; plain C is the portable fallback.
+        # C.UTF-8 (built into glibc) sorts by code point like C, deterministically, yet
+        # upper()/lower() work on non-ASCII text; plain C is the fallback elsewhere.
         locale = "C.UTF-8" if Path("/usr/lib/locale/C.utf8").exists() else "C"
         result = _run(
             self._cmd(
@@ -195,9 +195,7 @@ class TempPgCluster:
             raise ServiceStartError(f"initdb failed\n{_describe(result)}")
         # Replace initdb's pg_hba.conf: trust, but only over loopback and our private socket.
         (self.datadir / "pg_hba.conf").write_text(
-            "local all all trust\n"
-            f"host all all {HOST}/32 trust\n"
-            "host all all ::1/128 trust\n",
+            f"local all all trust\nhost all all {HOST}/32 trust\nhost all all ::1/128 trust\n",
             encoding="utf-8",
         )
         with (self.datadir / "postgresql.conf").open("a", encoding="utf-8") as conf:
@@ -291,11 +289,10 @@ def _external_server(raw_url: str) -> PgServer:
     try:
         _admin_execute(server.url, "SELECT 1")
     except Exception as exc:  # any driver/connection error means "no usable server"
-        require_or_skip(
-            f"{PG_URL_ENV} is set but {url.render_as_string(hide_password=True)} "
-            f"is not reachable: {exc}"
-        )
-    return server
+        failure = f"{PG_URL_ENV} is set but {url.render_as_string()} is not reachable: {exc}"
+    else:
+        return server
+    require_or_skip(failure)  # str(URL)-style rendering above hides the password
 
 
 @pytest.fixture(scope="session")

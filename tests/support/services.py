@@ -27,7 +27,10 @@ def services_required() -> bool:
 def require_or_skip(reason: str) -> NoReturn:
     """Skip the requesting test, or fail it when services are required."""
     if services_required():
-        pytest.fail(f"{reason}\n({REQUIRE_SERVICES_ENV}=1: unavailable services fail the run)", pytrace=False)
+        pytest.fail(
+            f"{reason}\n({REQUIRE_SERVICES_ENV}=1: unavailable services fail the run)",
+            pytrace=False,
+        )
     pytest.skip(reason)
 
 

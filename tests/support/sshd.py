@@ -7,7 +7,7 @@ login as the current user (root included) is the only way in.
 Password auth is off: with ``UsePAM no`` sshd checks passwords against
 /etc/shadow, which needs a real account with a password. A test that needs it
 can create such an account itself and start its own server with
-``running_sshd(extra_config=["PasswordAuthentication yes"])``; likewise for any
+``running_sshd(find_sshd(), extra_config=["PasswordAuthentication yes"])``; likewise for any
 other option (``extra_config`` lines come first, and sshd keeps the first value
 it reads for a keyword).
 """

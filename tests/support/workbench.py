@@ -26,13 +26,25 @@ AGENT = Technician("ana.lopez", "Ana Lopez", 1, Role.AGENT)
 FIELD = Technician("ben.okafor", "Ben Okafor", 2, Role.FIELD, ("site-oly",))
 LEAD = Technician("cara.nguyen", "Cara Nguyen", 3, Role.LEAD)
 REQUESTER = Requester(
-    "req-1", "Dana Whitfield", "dana.whitfield@agency.example", "360-555-0142", "Accounting",
+    "req-1",
+    "Dana Whitfield",
+    "dana.whitfield@agency.example",
+    "360-555-0142",
+    "Accounting",
     "site-oly",
 )
 ASSET = Asset(
-    id="asset-1", tag="WA-004217", serial="5CD2143XKQ", hostname="OLY-ACC-LT0421",
-    model="HP EliteBook 840 G8", os="Windows 11 Pro", site_id="site-oly", owner_id="req-1",
-    purchase_date=date(2022, 3, 1), warranty_end=date(2025, 3, 1), status=AssetStatus.IN_SERVICE,
+    id="asset-1",
+    tag="WA-004217",
+    serial="5CD2143XKQ",
+    hostname="OLY-ACC-LT0421",
+    model="HP EliteBook 840 G8",
+    os="Windows 11 Pro",
+    site_id="site-oly",
+    owner_id="req-1",
+    purchase_date=date(2022, 3, 1),
+    warranty_end=date(2025, 3, 1),
+    status=AssetStatus.IN_SERVICE,
 )
 
 
@@ -76,8 +88,9 @@ def store(data_dir: Path, migrated_cache: Path) -> Iterator[Store]:
     shutil.copyfile(migrated_cache, data_dir / DB_FILENAME)
     opened = Store.open(data_dir)
     with opened.write() as tx:
-        tx.load_snapshot(sites=[SITE], technicians=[AGENT, FIELD, LEAD], requesters=[REQUESTER],
-                         assets=[ASSET])
+        tx.load_snapshot(
+            sites=[SITE], technicians=[AGENT, FIELD, LEAD], requesters=[REQUESTER], assets=[ASSET]
+        )
     yield opened
     opened.close()
 

@@ -91,6 +91,14 @@ def _text(value: str | None, what: str) -> str:
     return value.strip()
 
 
+def _channel(value: str) -> Channel:
+    try:
+        return Channel(value)
+    except ValueError:
+        choices = ", ".join(c.value for c in Channel)
+        raise BadInput(f"channel must be one of {choices}, not {value!r}") from None
+
+
 def _close_pause(ticket: Ticket, now: datetime) -> tuple[Pause, ...]:
     if not ticket.sla_paused:
         return ticket.sla_pauses
@@ -166,11 +174,7 @@ class Lifecycle:
     ) -> Ticket:
         decided, reason = self.policy.decide_priority(impact, urgency, priority, priority_reason)
         queue = queue or self.policy.queue_for_tier(1)
-        try:
-            channel_value = Channel(channel)
-        except ValueError:
-            choices = ", ".join(c.value for c in Channel)
-            raise BadInput(f"channel must be one of {choices}, not {channel!r}") from None
+        channel_value = _channel(channel)
         ticket = Ticket(
             id=ticket_id,
             number=None,
@@ -215,22 +219,24 @@ class Lifecycle:
         if "category" in values:
             self.policy.check_category(values["category"])
         if "channel" in values:
-            values["channel"] = Channel(values["channel"])
+            values["channel"] = _channel(values["channel"])
         if "queue" in values:
             values["tier"] = self.policy.tier_of_queue(values["queue"])
         impact = check_level("impact", values.get("impact", ticket.impact))
         urgency = check_level("urgency", values.get("urgency", ticket.urgency))
         if {"impact", "urgency", "priority", "priority_reason"} & set(values):
             override = values.pop("priority", None)
-            if override is None and ticket.priority_reason and "priority_reason" not in values:
-                override = ticket.priority.value  # keep an earlier justified override
-            priority, reason = self.policy.decide_priority(
-                impact, urgency, override, values.pop("priority_reason", ticket.priority_reason)
-            )
+            reason = values.pop("priority_reason", ticket.priority_reason)
+            if override is None and ticket.priority_reason and reason and reason.strip():
+                # keep an earlier justified override (also when only its reason is reworded);
+                # clearing the reason returns the ticket to the matrix priority
+                override = ticket.priority.value
+            priority, reason = self.policy.decide_priority(impact, urgency, override, reason)
             values.update(priority=priority, priority_reason=reason)
         after = dataclasses.replace(ticket, **values)
         change = _change(ticket, after, [], self.policy, timezone, now)
-        shown = {k: v for k, v in change.fields.items() if k not in _DERIVED_FIELDS}
+        hidden = _DERIVED_FIELDS - set(changes)  # what the caller set explicitly is logged
+        shown = {k: v for k, v in change.fields.items() if k not in hidden}
         if not shown:
             raise BadInput(f"nothing to change on {ticket.ref}")
         text = "; ".join(

@@ -71,8 +71,8 @@ class TicketTableModel(QAbstractTableModel):
         total, rows = result
         self._total = total
         self._loading = False
-        self.total_known.emit(total)
         self._append(rows)
+        self.total_known.emit(total)
 
     def _append(self, rows: list[TicketSummary]) -> None:
         if not rows:

@@ -20,17 +20,19 @@ WEEKDAYS = frozenset(range(5))
 THANKSGIVING = frozenset({date(2026, 11, 26), date(2026, 11, 27)})
 
 
-def local(zone: ZoneInfo, *args: int) -> datetime:
+def local(
+    zone: ZoneInfo, year: int, month: int, day: int, hour: int = 0, minute: int = 0
+) -> datetime:
     """A local wall-clock moment, returned as aware UTC (what the calendar hands back)."""
-    return datetime(*args, tzinfo=zone).astimezone(UTC)
+    return datetime(year, month, day, hour, minute, tzinfo=zone).astimezone(UTC)
 
 
-def la(*args: int) -> datetime:
-    return local(LA, *args)
+def la(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return local(LA, year, month, day, hour, minute)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -91,8 +93,15 @@ def test_add_a_whole_week_of_business_time(office: BusinessCalendar) -> None:
         (la(2026, 11, 22, 23, 59), la(2026, 11, 23, 9, 0)),  # Sunday night
         (la(2026, 11, 26, 10, 0), la(2026, 11, 30, 9, 0)),  # on a holiday
     ],
-    ids=["before-opening", "midnight", "at-closing", "after-closing", "saturday", "sunday",
-         "holiday"],
+    ids=[
+        "before-opening",
+        "midnight",
+        "at-closing",
+        "after-closing",
+        "saturday",
+        "sunday",
+        "holiday",
+    ],
 )
 def test_add_outside_business_hours_starts_counting_at_the_next_opening(
     office: BusinessCalendar, start: datetime, expected: datetime
@@ -198,7 +207,11 @@ def test_with_timezone_keeps_everything_else(office: BusinessCalendar) -> None:
     moved = office.with_timezone("Europe/Berlin")
     assert moved.timezone == "Europe/Berlin"
     assert (moved.workdays, moved.start, moved.end, moved.holidays, moved.always) == (
-        office.workdays, office.start, office.end, office.holidays, office.always
+        office.workdays,
+        office.start,
+        office.end,
+        office.holidays,
+        office.always,
     )
     with pytest.raises(BadInput, match="unknown time zone"):
         office.with_timezone("Europe/Atlantis")
@@ -232,8 +245,9 @@ def test_dst_in_europe(office: BusinessCalendar) -> None:
     berlin = office.with_timezone("Europe/Berlin")
     # Europe switches on 2026-03-29: Friday 27th is CET (UTC+1), Monday 30th CEST (UTC+2).
     assert berlin.add(local(BERLIN, 2026, 3, 27, 16, 0), 120) == utc(2026, 3, 30, 7, 0)
-    assert berlin.minutes_between(local(BERLIN, 2026, 3, 30, 8), local(BERLIN, 2026, 3, 30, 17)) \
-        == 540
+    assert (
+        berlin.minutes_between(local(BERLIN, 2026, 3, 30, 8), local(BERLIN, 2026, 3, 30, 17)) == 540
+    )
 
 
 # -- 24x7 ---------------------------------------------------------------------------------
@@ -268,12 +282,21 @@ def test_24x7_needs_no_workdays() -> None:
         ({"timezone": ""}, "unknown time zone"),
         ({"timezone": "../../etc/passwd"}, "unknown time zone"),
     ],
-    ids=["no-workdays", "start-after-end", "start-equals-end", "unknown-zone", "empty-zone",
-         "path-zone"],
+    ids=[
+        "no-workdays",
+        "start-after-end",
+        "start-equals-end",
+        "unknown-zone",
+        "empty-zone",
+        "path-zone",
+    ],
 )
 def test_invalid_calendars_are_refused(kwargs: dict[str, object], message: str) -> None:
     values: dict[str, object] = {
-        "timezone": "UTC", "workdays": WEEKDAYS, "start": time(8), "end": time(17)
+        "timezone": "UTC",
+        "workdays": WEEKDAYS,
+        "start": time(8),
+        "end": time(17),
     }
     values.update(kwargs)
     with pytest.raises(BadInput, match=message):

@@ -34,16 +34,23 @@ def minimal_mapping() -> dict[str, Any]:
     """A complete policy mapping, independent of the shipped file, to bend in tests."""
     return {
         "timezone": "UTC",
-        "business_hours": {"days": ["mon", "tue", "wed", "thu", "fri"],
-                           "start": "09:00", "end": "17:00"},
+        "business_hours": {
+            "days": ["mon", "tue", "wed", "thu", "fri"],
+            "start": "09:00",
+            "end": "17:00",
+        },
         "holidays": ["2026-12-25"],
-        "matrix": {1: {1: "P1", 2: "P1", 3: "P2"},
-                   2: {1: "P2", 2: "P2", 3: "P3"},
-                   3: {1: "P3", 2: "P4", 3: "P4"}},
-        "targets": {"P1": {"response": "10m", "resolve": "2h", "clock": "24x7"},
-                    "P2": {"response": "1h", "resolve": "1d"},
-                    "P3": {"response": 90, "resolve": "16h"},
-                    "P4": {"response": "8h", "resolve": "40h"}},
+        "matrix": {
+            1: {1: "P1", 2: "P1", 3: "P2"},
+            2: {1: "P2", 2: "P2", 3: "P3"},
+            3: {1: "P3", 2: "P4", 3: "P4"},
+        },
+        "targets": {
+            "P1": {"response": "10m", "resolve": "2h", "clock": "24x7"},
+            "P2": {"response": "1h", "resolve": "1d"},
+            "P3": {"response": 90, "resolve": "16h"},
+            "P4": {"response": "8h", "resolve": "40h"},
+        },
         "queues": {1: "desk", 2: "second-line"},
         "categories": ["account", "other"],
         "reopen_window_days": 7,
@@ -54,7 +61,9 @@ def minimal_mapping() -> dict[str, Any]:
 # -- matrix -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("cell", "expected"), YAML_CELLS, ids=[f"i{c[0]}u{c[1]}" for c, _ in YAML_CELLS])
+@pytest.mark.parametrize(
+    ("cell", "expected"), YAML_CELLS, ids=[f"impact{i}-urgency{u}" for (i, u), _ in YAML_CELLS]
+)
 def test_priority_for_every_cell_matches_the_yaml_table(
     policy: SlaPolicy, cell: tuple[int, int], expected: str
 ) -> None:
@@ -65,9 +74,7 @@ def test_priority_for_every_cell_matches_the_yaml_table(
 
 def test_shipped_matrix_is_the_documented_one(policy: SlaPolicy) -> None:
     # Rows are impact 1..3 (high..low), columns urgency 1..3 (high..low).
-    table = [["P1", "P2", "P3"],
-             ["P2", "P3", "P3"],
-             ["P3", "P4", "P4"]]
+    table = [["P1", "P2", "P3"], ["P2", "P3", "P3"], ["P3", "P4", "P4"]]
     for impact in (1, 2, 3):
         for urgency in (1, 2, 3):
             assert policy.priority_for(impact, urgency).value == table[impact - 1][urgency - 1]
@@ -82,8 +89,14 @@ def test_matrix_is_read_from_the_mapping_not_hard_coded() -> None:
 
 @pytest.mark.parametrize(
     ("impact", "urgency", "bad_name", "bad_value"),
-    [(0, 2, "impact", 0), (4, 2, "impact", 4), (-1, 1, "impact", -1),
-     (2, 0, "urgency", 0), (2, 4, "urgency", 4), (1, 99, "urgency", 99)],
+    [
+        (0, 2, "impact", 0),
+        (4, 2, "impact", 4),
+        (-1, 1, "impact", -1),
+        (2, 0, "urgency", 0),
+        (2, 4, "urgency", 4),
+        (1, 99, "urgency", 99),
+    ],
 )
 def test_levels_outside_one_to_three_are_refused_with_a_clear_message(
     policy: SlaPolicy, impact: int, urgency: int, bad_name: str, bad_value: int
@@ -265,8 +278,15 @@ def _without(path: tuple[Any, ...]) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "path",
-    [("matrix",), ("matrix", 2), ("matrix", 3, 3), ("targets", "P4"), ("targets", "P2", "resolve"),
-     ("queues",), ("categories",)],
+    [
+        ("matrix",),
+        ("matrix", 2),
+        ("matrix", 3, 3),
+        ("targets", "P4"),
+        ("targets", "P2", "resolve"),
+        ("queues",),
+        ("categories",),
+    ],
     ids=lambda p: ".".join(map(str, p)),
 )
 def test_incomplete_policy_is_refused(path: tuple[Any, ...]) -> None:
@@ -277,17 +297,33 @@ def test_incomplete_policy_is_refused(path: tuple[Any, ...]) -> None:
 @pytest.mark.parametrize(
     ("patch", "message"),
     [
-        ({"matrix": {1: {1: "P0", 2: "P1", 3: "P2"}, 2: {1: "P2", 2: "P2", 3: "P3"},
-                     3: {1: "P3", 2: "P4", 3: "P4"}}}, "incomplete or malformed"),
+        (
+            {
+                "matrix": {
+                    1: {1: "P0", 2: "P1", 3: "P2"},
+                    2: {1: "P2", 2: "P2", 3: "P3"},
+                    3: {1: "P3", 2: "P4", 3: "P4"},
+                }
+            },
+            "incomplete or malformed",
+        ),
         ({"holidays": ["2026-13-01"]}, "incomplete or malformed"),
         ({"business_hours": {"days": ["monday", "funday"]}}, "business days must be names"),
         ({"business_hours": {"start": "8am"}}, "business hours start must be a time"),
         ({"business_hours": {"start": "18:00", "end": "09:00"}}, "must start before they end"),
         ({"business_hours": {"days": []}}, "at least one working day"),
         ({"timezone": "Mars/Olympus_Mons"}, "unknown time zone"),
-        ({"targets": {"P1": {"response": "soon", "resolve": "4h"}, "P2": {"response": "1h",
-          "resolve": "1d"}, "P3": {"response": "1h", "resolve": "1d"},
-          "P4": {"response": "1h", "resolve": "1d"}}}, "must look like 30m"),
+        (
+            {
+                "targets": {
+                    "P1": {"response": "soon", "resolve": "4h"},
+                    "P2": {"response": "1h", "resolve": "1d"},
+                    "P3": {"response": "1h", "resolve": "1d"},
+                    "P4": {"response": "1h", "resolve": "1d"},
+                }
+            },
+            "must look like 30m",
+        ),
     ],
 )
 def test_malformed_policy_is_refused(patch: dict[str, Any], message: str) -> None:

@@ -15,12 +15,22 @@ def _refs(service: TicketService, query: str) -> list[str]:
 
 @pytest.fixture
 def tickets(service: TicketService) -> dict[str, str]:
-    printer = service.create(title="Printer shows paper jam", category="printing", impact=3,
-                             urgency=2, description="Tray 2 on the HP LaserJet M507.")
-    vpn = service.create(title="VPN drops every hour", category="vpn-remote", impact=3,
-                         urgency=2, requester=REQUESTER.email, asset=ASSET.tag)
-    mention = service.create(title="New starter laptop", category="hardware", impact=3,
-                             urgency=3)
+    printer = service.create(
+        title="Printer shows paper jam",
+        category="printing",
+        impact=3,
+        urgency=2,
+        description="Tray 2 on the HP LaserJet M507.",
+    )
+    vpn = service.create(
+        title="VPN drops every hour",
+        category="vpn-remote",
+        impact=3,
+        urgency=2,
+        requester=REQUESTER.email,
+        asset=ASSET.tag,
+    )
+    mention = service.create(title="New starter laptop", category="hardware", impact=3, urgency=3)
     service.note(mention.ticket.ref, "also asked about the printer on floor 3")
     return {"printer": printer.ticket.ref, "vpn": vpn.ticket.ref, "mention": mention.ticket.ref}
 
@@ -37,8 +47,16 @@ def test_prefix_search_as_you_type(service: TicketService, tickets: dict[str, st
 
 @pytest.mark.parametrize(
     "query",
-    [ASSET.serial, ASSET.serial[:6].lower(), ASSET.hostname, "oly-acc-lt04", ASSET.tag,
-     "whitfield", REQUESTER.email, "accounting"],
+    [
+        ASSET.serial,
+        ASSET.serial[:6].lower(),
+        ASSET.hostname,
+        "oly-acc-lt04",
+        ASSET.tag,
+        "whitfield",
+        REQUESTER.email,
+        "accounting",
+    ],
 )
 def test_assets_and_people_are_searchable(
     service: TicketService, tickets: dict[str, str], query: str
@@ -62,8 +80,23 @@ def test_index_follows_notes_and_edits(service: TicketService, tickets: dict[str
 
 
 @pytest.mark.parametrize(
-    "query", ['"', "*", "(", ")", "NEAR", "NEAR(printer", 'AND OR NOT "', "^col:", "-", "'", "",
-              "   ", "printer*)(", "{title}: x"],
+    "query",
+    [
+        '"',
+        "*",
+        "(",
+        ")",
+        "NEAR",
+        "NEAR(printer",
+        'AND OR NOT "',
+        "^col:",
+        "-",
+        "'",
+        "",
+        "   ",
+        "printer*)(",
+        "{title}: x",
+    ],
 )
 def test_fts_syntax_in_queries_never_crashes(
     service: TicketService, tickets: dict[str, str], query: str

@@ -81,7 +81,12 @@ def test_full_cycle_writes_worklog_for_each_step(service: TicketService, clock: 
     service.resolve(ref, "Replaced the fuser unit")
     detail = service.close(ref)
     t = detail.ticket
-    assert (t.status, t.tier, t.queue, t.assignee) == (Status.CLOSED, 2, "field-support", "ben.okafor")
+    assert (t.status, t.tier, t.queue, t.assignee) == (
+        Status.CLOSED,
+        2,
+        "field-support",
+        "ben.okafor",
+    )
     texts = [w.text for w in detail.worklog if w.kind is WorklogKind.STATUS_CHANGE]
     assert texts[1:] == [
         "new → assigned",
@@ -101,7 +106,9 @@ def test_worklog_is_append_only(service: TicketService, store: Store) -> None:
         raw = connection.connection.driver_connection
         assert raw is not None
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            raw.execute("UPDATE worklog SET text = 'rewritten' WHERE id = ?", (detail.worklog[-1].id,))
+            raw.execute(
+                "UPDATE worklog SET text = 'rewritten' WHERE id = ?", (detail.worklog[-1].id,)
+            )
 
 
 @pytest.mark.parametrize("typed", ["{number}", "{lower}", "{id}"])
@@ -190,7 +197,9 @@ def test_summaries_carry_requester_and_asset(service: TicketService) -> None:
     _new(service, requester=REQUESTER.id, asset=ASSET.serial)
     (summary,) = service.find(TicketQuery())
     assert (summary.requester_name, summary.asset_tag, summary.hostname) == (
-        REQUESTER.name, ASSET.tag, ASSET.hostname,
+        REQUESTER.name,
+        ASSET.tag,
+        ASSET.hostname,
     )
 
 

@@ -1,0 +1,1 @@
+"""Remote actions over SSH and WinRM: recipes, jobs, credentials (not built yet)."""

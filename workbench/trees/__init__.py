@@ -1,0 +1,1 @@
+"""Troubleshooting trees: format, loader, validator, runner (not built yet)."""
