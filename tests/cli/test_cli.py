@@ -27,6 +27,13 @@ def workbench(
     )
 
 
+def new_args(title: str, category: str, impact: str, urgency: str, *extra: str) -> list[str]:
+    # fmt: off
+    return ["ticket", "new", "--title", title, "--category", category,
+            "--impact", impact, "--urgency", urgency, *extra]
+    # fmt: on
+
+
 def ok_json(data_dir: Path, *args: str) -> Any:
     result = workbench(data_dir, *args, "--json")
     assert result.returncode == 0, result.stderr
@@ -50,20 +57,16 @@ def cache(store: Store, data_dir: Path) -> Path:
 def test_new_assign_escalate_resolve_close_cycle(cache: Path) -> None:
     created = ok_json(
         cache,
-        "ticket",
-        "new",
-        "--title",
-        "Laptop will not boot after update",
-        "--category",
-        "driver",
-        "--impact",
-        "3",
-        "--urgency",
-        "1",
-        "--requester",
-        REQUESTER.email,
-        "--asset",
-        ASSET.hostname,
+        *new_args(
+            "Laptop will not boot after update",
+            "driver",
+            "3",
+            "1",
+            "--requester",
+            REQUESTER.email,
+            "--asset",
+            ASSET.hostname,
+        ),
     )
     ref = created["ticket"]["ref"]
     assert created["ticket"]["priority"] == "P3" and created["ticket"]["status"] == "new"
@@ -101,19 +104,7 @@ def test_new_assign_escalate_resolve_close_cycle(cache: Path) -> None:
 
 def test_list_filters_and_search(cache: Path) -> None:
     for title, impact in (("Printer offline in records", 3), ("Outage: e-mail down", 1)):
-        ok_json(
-            cache,
-            "ticket",
-            "new",
-            "--title",
-            title,
-            "--category",
-            "printing",
-            "--impact",
-            str(impact),
-            "--urgency",
-            "1",
-        )
+        ok_json(cache, *new_args(title, "printing", str(impact), "1"))
     listed = ok_json(cache, "ticket", "list", "--priority", "P1")
     assert listed["total"] == 1 and listed["tickets"][0]["title"] == "Outage: e-mail down"
     assert {"ref", "priority", "sla_due", "breaching", "requester_name", "asset_tag"} <= set(
@@ -132,19 +123,7 @@ def test_list_filters_and_search(cache: Path) -> None:
 
 def test_notes_time_and_wait(cache: Path) -> None:
     ref = ok_json(
-        cache,
-        "ticket",
-        "new",
-        "--title",
-        "Phone has no dial tone",
-        "--category",
-        "phone",
-        "--impact",
-        "3",
-        "--urgency",
-        "2",
-        "--assignee",
-        FIELD.login,
+        cache, *new_args("Phone has no dial tone", "phone", "3", "2", "--assignee", FIELD.login)
     )["ticket"]["ref"]
     ok_json(cache, "ticket", "note", ref, "Called the user back", "--call", "--minutes", "5")
     ok_json(cache, "ticket", "log-time", ref, "25", "--note", "Traced the cable")
@@ -159,52 +138,17 @@ def test_notes_time_and_wait(cache: Path) -> None:
     [
         (["ticket", "show", "HD-999999"], 2, "no ticket 'HD-999999'"),
         (
-            [
-                "ticket",
-                "new",
-                "--title",
-                "x",
-                "--category",
-                "other",
-                "--impact",
-                "5",
-                "--urgency",
-                "1",
-            ],
+            new_args("x", "other", "5", "1"),
             2,
             "Invalid value for '--impact'",
         ),
         (
-            [
-                "ticket",
-                "new",
-                "--title",
-                "x",
-                "--category",
-                "plumbing",
-                "--impact",
-                "1",
-                "--urgency",
-                "1",
-            ],
+            new_args("x", "plumbing", "1", "1"),
             2,
             "unknown category 'plumbing'",
         ),
         (
-            [
-                "ticket",
-                "new",
-                "--title",
-                "x",
-                "--category",
-                "other",
-                "--impact",
-                "3",
-                "--urgency",
-                "3",
-                "--priority",
-                "P1",
-            ],
+            new_args("x", "other", "3", "3", "--priority", "P1"),
             2,
             "needs a reason",
         ),
@@ -219,19 +163,7 @@ def test_bad_input_is_one_line_exit_2(
 
 
 def test_refused_transitions_name_the_allowed_ones(cache: Path) -> None:
-    ref = ok_json(
-        cache,
-        "ticket",
-        "new",
-        "--title",
-        "Account locked",
-        "--category",
-        "account",
-        "--impact",
-        "3",
-        "--urgency",
-        "1",
-    )["ticket"]["ref"]
+    ref = ok_json(cache, *new_args("Account locked", "account", "3", "1"))["ticket"]["ref"]
     assert_one_line_error(
         workbench(cache, "ticket", "close", ref), 2, "close is allowed from resolved"
     )
@@ -243,20 +175,7 @@ def test_refused_transitions_name_the_allowed_ones(cache: Path) -> None:
 
 
 def test_missing_technician_is_explained(cache: Path) -> None:
-    result = workbench(
-        cache,
-        "ticket",
-        "new",
-        "--title",
-        "x",
-        "--category",
-        "other",
-        "--impact",
-        "3",
-        "--urgency",
-        "3",
-        who=None,
-    )
+    result = workbench(cache, *new_args("x", "other", "3", "3"), who=None)
     assert_one_line_error(result, 2, "no technician is set")
 
 

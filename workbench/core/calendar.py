@@ -58,6 +58,8 @@ class BusinessCalendar:
 
     def add(self, start: datetime, minutes: float) -> datetime:
         """The moment `minutes` of business time after `start`."""
+        if minutes < 0:
+            raise BadInput(f"an SLA target cannot be negative ({minutes} minutes)")
         start = start.astimezone(UTC)
         if self.always:
             return start + timedelta(minutes=minutes)

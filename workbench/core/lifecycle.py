@@ -141,7 +141,10 @@ def _change(
 
 
 def _status_event(before: Ticket, after: Status, detail: str = "") -> Event:
-    text = f"{before.status.label} → {after.label}"
+    # Escalating a new ticket keeps it new (in another queue): say so without "new → new".
+    text = (
+        before.status.label if before.status is after else f"{before.status.label} → {after.label}"
+    )
     return Event(WorklogKind.STATUS_CHANGE, f"{text}: {detail}" if detail else text)
 
 

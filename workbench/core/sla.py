@@ -18,8 +18,8 @@ def due_time(
 ) -> datetime:
     """When `minutes` of running clock have passed since `start`, skipping closed pauses.
 
-    An open pause (still waiting) is ignored: the due time shown is the one that would hold if
-    the clock restarted now, and callers treat a paused ticket as not breaching.
+    An open pause (still waiting) is not counted yet: the due time is the one from before the
+    pause, and callers treat a paused ticket as not breaching (Ticket.sla_due is None).
     """
     remaining = float(minutes)
     cursor = start

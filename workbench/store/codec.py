@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import fields
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import RowMapping
 
@@ -29,6 +30,7 @@ from workbench.core.models import (
 )
 
 Row = Mapping[str, Any] | RowMapping
+T = TypeVar("T")
 
 
 def pauses_to_text(pauses: tuple[Pause, ...]) -> str:
@@ -42,37 +44,25 @@ def pauses_from_text(text: str) -> tuple[Pause, ...]:
     )
 
 
+def _build(cls: type[T], row: Row, **convert: Callable[[Any], Any]) -> T:
+    """A dataclass from the columns named like its fields, converting the ones given."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    return cls(**{n: convert[n](row[n]) if n in convert else row[n] for n in names})
+
+
+def _optional(kind: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else kind(value)
+
+
 def ticket_from_row(row: Row) -> Ticket:
-    return Ticket(
-        id=row["id"],
-        number=row["number"],
-        provisional_ref=row["provisional_ref"],
-        title=row["title"],
-        description=row["description"],
-        requester_id=row["requester_id"],
-        asset_id=row["asset_id"],
-        site_id=row["site_id"],
-        category=row["category"],
-        channel=Channel(row["channel"]),
-        impact=row["impact"],
-        urgency=row["urgency"],
-        priority=Priority(row["priority"]),
-        priority_reason=row["priority_reason"],
-        queue=row["queue"],
-        tier=row["tier"],
-        assignee=row["assignee"],
-        status=Status(row["status"]),
-        wait_reason=WaitReason(row["wait_reason"]) if row["wait_reason"] else None,
-        resolution=row["resolution"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        response_due=row["response_due"],
-        resolve_due=row["resolve_due"],
-        responded_at=row["responded_at"],
-        resolved_at=row["resolved_at"],
-        closed_at=row["closed_at"],
-        sla_pauses=pauses_from_text(row["sla_pauses"]),
-        version=row["version"],
+    return _build(
+        Ticket,
+        row,
+        channel=Channel,
+        priority=Priority,
+        status=Status,
+        wait_reason=_optional(WaitReason),
+        sla_pauses=pauses_from_text,
     )
 
 
@@ -102,60 +92,24 @@ def json_value(value: Any) -> Any:
 
 
 def site_from_row(row: Row) -> Site:
-    return Site(row["id"], row["name"], row["address"], row["timezone"])
+    return _build(Site, row)
 
 
 def technician_from_row(row: Row) -> Technician:
-    return Technician(
-        row["login"], row["name"], row["tier"], Role(row["role"]), tuple(json.loads(row["sites"]))
-    )
+    return _build(Technician, row, role=Role, sites=lambda text: tuple(json.loads(text)))
 
 
 def requester_from_row(row: Row) -> Requester:
-    return Requester(
-        row["id"], row["name"], row["email"], row["phone"], row["department"], row["site_id"]
-    )
+    return _build(Requester, row)
 
 
 def asset_from_row(row: Row) -> Asset:
-    return Asset(
-        id=row["id"],
-        tag=row["tag"],
-        serial=row["serial"],
-        hostname=row["hostname"],
-        model=row["model"],
-        os=row["os"],
-        site_id=row["site_id"],
-        owner_id=row["owner_id"],
-        purchase_date=row["purchase_date"],
-        warranty_end=row["warranty_end"],
-        status=AssetStatus(row["status"]),
-        protocol=row["protocol"],
-        port=row["port"],
-        credential_profile=row["credential_profile"],
-    )
+    return _build(Asset, row, status=AssetStatus)
 
 
 def worklog_from_row(row: Row) -> WorklogEntry:
-    return WorklogEntry(
-        row["id"],
-        row["ticket_id"],
-        WorklogKind(row["kind"]),
-        row["author"],
-        row["text"],
-        row["minutes"],
-        row["created_at"],
-    )
+    return _build(WorklogEntry, row, kind=WorklogKind)
 
 
 def outbox_from_row(row: Row) -> OutboxOperation:
-    return OutboxOperation(
-        row["client_id"],
-        row["mutation_id"],
-        row["entity"],
-        row["entity_id"],
-        row["op"],
-        json.loads(row["fields"]),
-        row["base_version"],
-        row["created_at"],
-    )
+    return _build(OutboxOperation, row, fields=json.loads)
