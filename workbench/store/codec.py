@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import fields
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -75,9 +75,19 @@ def column_value(value: Any) -> Any:
     return value
 
 
+# The sla_due column is a sort and filter key only: a ticket without a running deadline
+# (paused, resolved, closed) sorts after every real one, and the plain index on the column
+# serves both sort directions and the "breaching" filter.
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def sla_sort_key(ticket: Ticket) -> datetime:
+    return ticket.sla_due or NO_DEADLINE
+
+
 def ticket_to_row(ticket: Ticket) -> dict[str, Any]:
     row = {name: column_value(getattr(ticket, name)) for name in Ticket.__dataclass_fields__}
-    row["sla_due"] = ticket.sla_due
+    row["sla_due"] = sla_sort_key(ticket)
     return row
 
 

@@ -20,13 +20,10 @@ from sqlalchemy import (
     Connection,
     Engine,
     Select,
-    bindparam,
     func,
     insert,
-    literal_column,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.exc import OperationalError
@@ -46,7 +43,7 @@ from workbench.core.query import SearchHit, TicketQuery, TicketSummary
 from workbench.core.refs import normalize_ref
 from workbench.store import codec, schema
 from workbench.store.database import open_engine, prepare_data_dir
-from workbench.store.search import RANK, REINDEX_ALL, REINDEX_SOME, fts_query
+from workbench.store.search import RANKED_HITS, REINDEX_ALL, REINDEX_SOME, fts_query
 
 _t = schema.tickets
 _r = schema.requesters
@@ -163,16 +160,21 @@ class Reader:
         )
 
     def tickets(self, query: TicketQuery, offset: int = 0, limit: int = 100) -> list[TicketSummary]:
-        order = _SORT_COLUMNS[query.sort]
-        # Tickets without a deadline (paused, done) sort after those with one, either way.
-        ordering = [order.is_(None), order.desc() if query.descending else order.asc()]
-        tie = _t.c.local_id.desc() if query.descending else _t.c.local_id.asc()
+        key = _SORT_COLUMNS[query.sort]
+        # (key, local_id) is the order of the plain index on key, in either direction.
+        ordering = (key.desc(), _t.c.local_id.desc()) if query.descending else (key, _t.c.local_id)
+        # Page over the keys alone, then fetch the page's rows: a deep offset then walks an
+        # index, not 50,000 joined rows.
+        keys = select(_t.c.local_id)
+        if query.sort in ("requester", "asset"):
+            keys = keys.select_from(
+                _t.outerjoin(_r, _r.c.id == _t.c.requester_id).outerjoin(
+                    _a, _a.c.id == _t.c.asset_id
+                )
+            )
+        page = keys.where(*_where(query)).order_by(*ordering).offset(offset).limit(limit).subquery()
         statement = (
-            _summary_select()
-            .where(*_where(query))
-            .order_by(*ordering, tie)
-            .offset(offset)
-            .limit(limit)
+            _summary_select().join(page, page.c.local_id == _t.c.local_id).order_by(*ordering)
         )
         return [_summary(row) for row in self._db.execute(statement).mappings()]
 
@@ -184,27 +186,16 @@ class Reader:
         match = fts_query(text_query)
         if match is None:
             return []
-        fts: ColumnElement[Any] = literal_column("ticket_fts")
-        ranked = (
-            select(
-                literal_column("rowid").label("rowid"),
-                literal_column(RANK).label("rank"),
-                literal_column("snippet(ticket_fts, -1, '[', ']', '…', 12)").label("snippet"),
-            )
-            .select_from(text("ticket_fts"))
-            .where(fts.op("MATCH")(bindparam("match")))
-            .order_by(literal_column("rank"))
-            .limit(limit)
-            .subquery()
-        )
-        statement = (
-            _summary_select()
-            .add_columns(ranked.c.rank, ranked.c.snippet)
-            .join(ranked, ranked.c.rowid == _t.c.local_id)
-            .order_by(ranked.c.rank)
-        )
-        rows = self._db.execute(statement, {"match": match}).mappings()
-        return [SearchHit(_summary(row), row["snippet"], row["rank"]) for row in rows]
+        # Rank first, on the FTS table alone (joined, SQLite may probe the index per ticket),
+        # then fetch the hits' rows.
+        hits = self._db.exec_driver_sql(RANKED_HITS, (match, limit)).all()
+        if not hits:
+            return []
+        rows = self._db.execute(
+            _summary_select().where(_t.c.local_id.in_([hit.rowid for hit in hits]))
+        ).mappings()
+        by_id = {row["local_id"]: _summary(row) for row in rows}
+        return [SearchHit(by_id[h.rowid], h.snippet, h.rank) for h in hits if h.rowid in by_id]
 
     def worklog(self, ticket_id: str) -> tuple[WorklogEntry, ...]:
         w = schema.worklog
@@ -369,7 +360,9 @@ class Writer(Reader):
         """Store the changed `fields` of a ticket; `after` is the whole ticket after the change."""
         values = {name: codec.column_value(value) for name, value in fields.items()}
         self._db.execute(
-            update(_t).where(_t.c.id == after.id).values(**values, sla_due=after.sla_due)
+            update(_t)
+            .where(_t.c.id == after.id)
+            .values(**values, sla_due=codec.sla_sort_key(after))
         )
         self._queue("ticket", after.id, "update", fields, after.version)
         self._touched.add(after.id)
