@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -195,3 +196,42 @@ def test_unusable_data_dirs(tmp_path: Path) -> None:
     (foreign / "workbench.sqlite3").write_bytes(b"PK\x03\x04 zip archive")
     assert_one_line_error(workbench(foreign, "ticket", "list"), 1, "not an SQLite database")
     assert (foreign / "workbench.sqlite3").read_bytes() == b"PK\x03\x04 zip archive"
+
+
+def test_gui_screenshot_and_missing_display(cache: Path, tmp_path: Path) -> None:
+    ok_json(cache, *new_args("Monitor flickers", "hardware", "3", "3"))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    png = tmp_path / "window.png"
+    shot = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "--data-dir",
+            str(cache),
+            "gui",
+            "--screenshot",
+            str(png),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert shot.returncode == 0, shot.stderr
+    assert shot.stderr == ""
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    no_display = subprocess.run(
+        [sys.executable, "-m", "workbench", "--data-dir", str(cache)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert_one_line_error(no_display, 1, "no display to open the window on")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from workbench.core.errors import WorkbenchError
@@ -14,9 +16,40 @@ from workbench.gui.worker import DbWorker
 from workbench.services.tickets import TicketService
 
 SCREENSHOT_TIMEOUT_MS = 60_000
+log = logging.getLogger(__name__)
+
+
+def _check_display(screenshot: Path | None) -> None:
+    """Qt aborts the process without a display; say what to do instead."""
+    if (
+        sys.platform != "linux"
+        or os.environ.get("QT_QPA_PLATFORM")
+        or os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return
+    if screenshot is not None:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
+        return
+    raise WorkbenchError(
+        "no display to open the window on (DISPLAY is not set); run it in a desktop session, "
+        "over `ssh -X`, or under `xvfb-run`"
+    )
+
+
+def _qt_message_to_log(mode: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+    # Qt's own chatter belongs in the log file, not on the technician's terminal.
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+    }.get(mode, logging.ERROR)
+    log.log(level, "Qt: %s", message)
 
 
 def run_gui(service: TicketService, screenshot: Path | None = None) -> int:
+    _check_display(screenshot)
+    qInstallMessageHandler(_qt_message_to_log)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Workbench")
     worker = DbWorker()
