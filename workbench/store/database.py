@@ -32,6 +32,8 @@ def _configure(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")  # a committed ticket survives a power cut
         cursor.execute("PRAGMA busy_timeout=10000")
+        # Per connection: the tickets whose search rows a write transaction must rebuild.
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS touched_tickets (id TEXT PRIMARY KEY)")
         cursor.close()
 
     @event.listens_for(engine, "begin")

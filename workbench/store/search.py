@@ -30,11 +30,12 @@ LEFT JOIN assets s ON s.id = t.asset_id
 {where}
 """
 
-REINDEX_ALL = ("DELETE FROM ticket_fts", _DOCUMENT.format(where=""))
-
-REINDEX_SOME = (
-    "DELETE FROM ticket_fts WHERE rowid IN (SELECT local_id FROM tickets WHERE id IN ({ids}))",
-    _DOCUMENT.format(where="WHERE t.id IN ({ids})"),
+# Rebuilds the rows of the tickets listed in the connection's temp.touched_tickets.
+REINDEX_TOUCHED = (
+    "DELETE FROM ticket_fts WHERE rowid IN (SELECT t.local_id FROM tickets t"
+    " JOIN temp.touched_tickets x ON x.id = t.id)",
+    _DOCUMENT.format(where="WHERE t.id IN (SELECT id FROM temp.touched_tickets)"),
+    "DELETE FROM temp.touched_tickets",
 )
 
 # Column weights for bm25: a hit in the reference or title says more than one in the worklog.
@@ -56,6 +57,7 @@ ORDER BY rank
 LIMIT ?2
 """
 
+MIN_PREFIX = 2
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -63,12 +65,15 @@ def fts_query(text: str) -> str | None:
     """Turn what a technician typed into a safe FTS5 query, or None if nothing is searchable.
 
     Each whitespace-separated word becomes a quoted phrase of its letters and digits with a
-    prefix star, so 'ws-acct-01' finds WS-ACCT-014 and FTS syntax ('"', '*', '(', NEAR, AND)
-    is only ever searched for, never interpreted. All words must match.
+    prefix star (unless it ends in a single letter), so 'ws-acct-01' finds WS-ACCT-014, and
+    FTS syntax ('"', '*', '(', NEAR, AND) is only ever searched for, never interpreted. All
+    words must match.
     """
     phrases = []
     for word in text.split():
         tokens = _TOKEN.findall(word)
         if tokens:
-            phrases.append('"' + " ".join(tokens) + '"*')
+            # A one-letter prefix matches most of the index; it is searched as a whole word.
+            star = "*" if len(tokens[-1]) >= MIN_PREFIX else ""
+            phrases.append('"' + " ".join(tokens) + '"' + star)
     return " ".join(phrases) if phrases else None

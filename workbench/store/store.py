@@ -43,7 +43,7 @@ from workbench.core.query import SearchHit, TicketQuery, TicketSummary
 from workbench.core.refs import normalize_ref
 from workbench.store import codec, schema
 from workbench.store.database import open_engine, prepare_data_dir
-from workbench.store.search import RANKED_HITS, REINDEX_ALL, REINDEX_SOME, fts_query
+from workbench.store.search import RANKED_HITS, REINDEX_TOUCHED, fts_query
 
 _t = schema.tickets
 _r = schema.requesters
@@ -393,10 +393,11 @@ class Writer(Reader):
         tickets: Iterable[Ticket] = (),
         worklog: Iterable[WorklogEntry] = (),
     ) -> None:
-        """Insert rows as they came from the central database: no outbox, one index rebuild.
+        """Insert rows as they came from the central database: no outbox operations.
 
         This is how pulled (and demo) data enters the cache; local work uses the methods above.
         """
+        tickets, worklog = list(tickets), list(worklog)
         batches: list[tuple[Any, list[dict[str, Any]]]] = [
             (schema.sites, [_fields(s) for s in sites]),
             (
@@ -411,20 +412,20 @@ class Writer(Reader):
         for table, rows in batches:
             if rows:
                 self._db.execute(insert(table), rows)
-        self.reindex_all()
-
-    def reindex_all(self) -> None:
-        for statement in REINDEX_ALL:
-            self._db.exec_driver_sql(statement)
-        self._touched.clear()
+        self._touched.update(t.id for t in tickets)
+        self._touched.update(w.ticket_id for w in worklog)
 
     def _reindex_touched(self) -> None:
         if not self._touched:
             return
-        ids = sorted(self._touched)
-        placeholders = ", ".join("?" for _ in ids)
-        for statement in REINDEX_SOME:
-            self._db.exec_driver_sql(statement.format(ids=placeholders), tuple(ids))
+        # Through a temp table: a pull or a demo load touches more tickets than SQLite takes
+        # bound parameters.
+        self._db.exec_driver_sql(
+            "INSERT OR IGNORE INTO temp.touched_tickets (id) VALUES (?)",
+            [(ticket_id,) for ticket_id in self._touched],
+        )
+        for statement in REINDEX_TOUCHED:
+            self._db.exec_driver_sql(statement)
         self._touched.clear()
 
 

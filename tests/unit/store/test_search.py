@@ -107,5 +107,27 @@ def test_fts_syntax_in_queries_never_crashes(
 
 def test_query_building_quotes_every_word() -> None:
     assert fts_query('ws-acct-01 "printer') == '"ws acct 01"* "printer"*'
-    assert fts_query("NEAR(a b)") == '"NEAR a"* "b"*'
+    assert fts_query("NEAR(a b)") == '"NEAR a" "b"'  # one letter: a whole word
+    assert fts_query("NEAR(ab c") == '"NEAR ab"* "c"'
     assert fts_query("*** ()") is None
+
+
+def test_loaded_rows_join_the_index_beside_local_ones(
+    service: TicketService, tickets: dict[str, str]
+) -> None:
+    from dataclasses import replace  # noqa: PLC0415
+
+    template = service.detail(tickets["printer"]).ticket
+    pulled = replace(
+        template,
+        id="pulled-1",
+        number="HD-000777",
+        provisional_ref=None,
+        title="Scanner feeds two sheets at once",
+        version=4,
+    )
+    with service.store.write() as tx:
+        tx.load_snapshot(tickets=[pulled])
+    assert _refs(service, "scanner") == ["HD-000777"]
+    assert _refs(service, "777") == ["HD-000777"]
+    assert _refs(service, "printer") == [tickets["printer"], tickets["mention"]]

@@ -24,7 +24,7 @@ def upgrade() -> None:
     op.execute(
         "CREATE VIRTUAL TABLE ticket_fts USING fts5("
         "refs, title, description, people, asset, worklog, "
-        "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')"
+        "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
     )
     # The worklog is a record of what happened: it is appended to, never rewritten.
     op.execute(
