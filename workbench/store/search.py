@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 
-# A document for the tickets selected by {where}; shared by the full and the partial rebuild.
+# A document for the tickets selected by {where}. The references include the bare number,
+# so '777' finds HD-000777.
 _DOCUMENT = """
 INSERT INTO ticket_fts (rowid, refs, title, description, people, asset, worklog)
 SELECT t.local_id,
-       coalesce(t.number, '') || ' ' || coalesce(t.provisional_ref, '') || ' ' ||
+       coalesce(t.number, '') || ' ' || coalesce(ltrim(substr(t.number, 4), '0'), '') || ' ' ||
+         coalesce(t.provisional_ref, '') || ' ' ||
          coalesce((SELECT group_concat(a.ref, ' ') FROM ticket_aliases a
                    WHERE a.ticket_id = t.id), ''),
        t.title,

@@ -35,7 +35,8 @@ def upgrade() -> None:
     # (Written out here so this migration stays what it was when the store's query changes.)
     op.execute("""
         INSERT INTO ticket_fts (rowid, refs, title, description, people, asset, worklog)
-        SELECT t.local_id, coalesce(t.number, '') || ' ' || coalesce(t.provisional_ref, ''),
+        SELECT t.local_id, coalesce(t.number, '') || ' ' || coalesce(ltrim(substr(t.number, 4), '0'), '') || ' ' ||
+         coalesce(t.provisional_ref, ''),
                t.title, t.description,
                coalesce(r.name, '') || ' ' || coalesce(r.email, '') || ' ' ||
                  coalesce(r.department, '') || ' ' || coalesce(t.assignee, ''),
