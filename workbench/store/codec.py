@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -89,6 +89,15 @@ def ticket_to_row(ticket: Ticket) -> dict[str, Any]:
     row = {name: column_value(getattr(ticket, name)) for name in Ticket.__dataclass_fields__}
     row["sla_due"] = sla_sort_key(ticket)
     return row
+
+
+def sqlite_value(value: Any) -> Any:
+    """A column value as SQLAlchemy's SQLite types store it, for raw bulk inserts."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def json_value(value: Any) -> Any:
