@@ -3,62 +3,42 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields, is_dataclass
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 import click
 
-from workbench.core.models import (
-    Asset,
-    OutboxOperation,
-    Requester,
-    Site,
-    Ticket,
-    TicketDetail,
-    WorklogEntry,
-)
+from workbench.core.models import Ticket, TicketDetail
 from workbench.core.query import SearchHit, TicketSummary
 from workbench.core.sla import sla_text
 
 
-def _iso(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return record_json(value)
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def record_json(item: Any) -> dict[str, Any]:
+    """A domain record as JSON: its fields by name, enums as values, times in ISO 8601."""
+    return {f.name: _plain(getattr(item, f.name)) for f in fields(item)}
 
 
 def ticket_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
     return {
-        "id": ticket.id,
+        **record_json(ticket),
         "ref": ticket.ref,
-        "number": ticket.number,
-        "provisional_ref": ticket.provisional_ref,
-        "title": ticket.title,
-        "description": ticket.description,
-        "category": ticket.category,
-        "channel": ticket.channel.value,
-        "impact": ticket.impact,
-        "urgency": ticket.urgency,
-        "priority": ticket.priority.value,
-        "priority_reason": ticket.priority_reason,
-        "queue": ticket.queue,
-        "tier": ticket.tier,
-        "assignee": ticket.assignee,
-        "status": ticket.status.value,
-        "wait_reason": ticket.wait_reason.value if ticket.wait_reason else None,
-        "resolution": ticket.resolution,
-        "requester_id": ticket.requester_id,
-        "asset_id": ticket.asset_id,
-        "site_id": ticket.site_id,
-        "created_at": _iso(ticket.created_at),
-        "updated_at": _iso(ticket.updated_at),
-        "response_due": _iso(ticket.response_due),
-        "resolve_due": _iso(ticket.resolve_due),
-        "responded_at": _iso(ticket.responded_at),
-        "resolved_at": _iso(ticket.resolved_at),
-        "closed_at": _iso(ticket.closed_at),
-        "sla_due": _iso(ticket.sla_due),
+        "sla_due": _plain(ticket.sla_due),
         "sla_paused": ticket.sla_paused,
         "breaching": ticket.is_breaching(now),
-        "version": ticket.version,
     }
 
 
@@ -75,77 +55,23 @@ def hit_json(hit: SearchHit, now: datetime) -> dict[str, Any]:
     return {**summary_json(hit.summary, now), "snippet": hit.snippet, "rank": hit.rank}
 
 
-def requester_json(requester: Requester | None) -> dict[str, Any] | None:
-    if requester is None:
-        return None
-    return {
-        "id": requester.id,
-        "name": requester.name,
-        "email": requester.email,
-        "phone": requester.phone,
-        "department": requester.department,
-        "site_id": requester.site_id,
-    }
-
-
-def asset_json(asset: Asset | None, today: date) -> dict[str, Any] | None:
-    if asset is None:
-        return None
-    return {
-        "id": asset.id,
-        "tag": asset.tag,
-        "serial": asset.serial,
-        "hostname": asset.hostname,
-        "model": asset.model,
-        "os": asset.os,
-        "site_id": asset.site_id,
-        "owner_id": asset.owner_id,
-        "purchase_date": _iso(asset.purchase_date),
-        "warranty_end": _iso(asset.warranty_end),
-        "warranty_expired": asset.warranty_expired(today),
-        "status": asset.status.value,
-    }
-
-
-def site_json(site: Site | None) -> dict[str, Any] | None:
-    if site is None:
-        return None
-    return {"id": site.id, "name": site.name, "address": site.address, "timezone": site.timezone}
-
-
-def worklog_json(entry: WorklogEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "kind": entry.kind.value,
-        "author": entry.author,
-        "text": entry.text,
-        "minutes": entry.minutes,
-        "created_at": _iso(entry.created_at),
-    }
-
-
-def operation_json(op: OutboxOperation) -> dict[str, Any]:
-    return {
-        "client_id": op.client_id,
-        "mutation_id": op.mutation_id,
-        "entity": op.entity,
-        "entity_id": op.entity_id,
-        "op": op.op,
-        "fields": op.fields,
-        "base_version": op.base_version,
-        "created_at": _iso(op.created_at),
-    }
+def _optional(item: Any) -> dict[str, Any] | None:
+    return None if item is None else record_json(item)
 
 
 def detail_json(detail: TicketDetail, now: datetime) -> dict[str, Any]:
     return {
         "ticket": ticket_json(detail.ticket, now),
-        "requester": requester_json(detail.requester),
-        "asset": asset_json(detail.asset, now.date()),
-        "site": site_json(detail.site),
-        "worklog": [worklog_json(e) for e in detail.worklog],
+        "requester": _optional(detail.requester),
+        "asset": detail.asset
+        and {
+            **record_json(detail.asset),
+            "warranty_expired": detail.asset.warranty_expired(now.date()),
+        },
+        "site": _optional(detail.site),
+        "worklog": [record_json(e) for e in detail.worklog],
         "minutes_spent": detail.minutes_spent,
-        "outbox": [operation_json(op) for op in detail.pending],
+        "outbox": [record_json(op) for op in detail.pending],
     }
 
 
@@ -221,7 +147,7 @@ def print_detail(detail: TicketDetail, now: datetime) -> None:
         warranty = "warranty EXPIRED " if a.warranty_expired(now.date()) else "warranty to "
         click.echo(
             f"  asset     {a.tag} {a.hostname} s/n {a.serial} — {a.model}, {a.os}; "
-            f"{warranty}{_iso(a.warranty_end) or '—'}"
+            f"{warranty}{a.warranty_end or '—'}"
         )
     if t.resolution:
         click.echo(f"  resolved  {t.resolution}")
