@@ -85,9 +85,10 @@ def _require(action: str, ticket: Ticket) -> None:
     )
 
 
-def _text(value: str | None, what: str) -> str:
+def _text(value: str | None, refusal: str) -> str:
+    """The stripped text, or BadInput(refusal) when there is none."""
     if value is None or not value.strip():
-        raise BadInput(f"{what} must not be empty")
+        raise BadInput(refusal)
     return value.strip()
 
 
@@ -182,7 +183,7 @@ class Lifecycle:
             id=ticket_id,
             number=None,
             provisional_ref=provisional_ref,
-            title=_text(title, "title"),
+            title=_text(title, "the title must not be empty"),
             description=description.strip(),
             requester_id=requester_id,
             asset_id=asset_id,
@@ -218,7 +219,7 @@ class Lifecycle:
             raise BadInput(f"cannot edit {', '.join(sorted(unknown))} of a ticket")
         values = dict(changes)
         if "title" in values:
-            values["title"] = _text(values["title"], "title")
+            values["title"] = _text(values["title"], "the title must not be empty")
         if "category" in values:
             self.policy.check_category(values["category"])
         if "channel" in values:
@@ -312,7 +313,9 @@ class Lifecycle:
         assignee: str | None = None,
     ) -> Change:
         _require("escalate", ticket)
-        reason = _text(reason, "an escalation reason")
+        reason = _text(
+            reason, f"escalating {ticket.ref} needs a reason: why the next tier must take it"
+        )
         if ticket.tier >= self.policy.top_tier:
             raise TransitionRefused(
                 f"cannot escalate {ticket.ref}: it is already at tier {ticket.tier}, the highest"
@@ -341,7 +344,7 @@ class Lifecycle:
         timezone: str | None,
     ) -> Change:
         _require("resolve", ticket)
-        resolution = _text(resolution, f"resolving {ticket.ref} needs a resolution; it")
+        resolution = _text(resolution, f"resolving {ticket.ref} needs a resolution: what fixed it")
         after = dataclasses.replace(
             ticket,
             status=Status.RESOLVED,
@@ -370,7 +373,7 @@ class Lifecycle:
 
     def reopen(self, ticket: Ticket, reason: str, now: datetime, timezone: str | None) -> Change:
         _require("reopen", ticket)
-        reason = _text(reason, "a reason to reopen")
+        reason = _text(reason, f"reopening {ticket.ref} needs a reason: what is still wrong")
         resolved_at = ticket.resolved_at or ticket.updated_at
         if now - resolved_at > self.policy.reopen_window:
             days = self.policy.reopen_window.days

@@ -330,7 +330,7 @@ def test_reopen_clears_the_resolution(lifecycle: Lifecycle, status: Status) -> N
 
 @pytest.mark.parametrize("reason", ["", "  "])
 def test_reopen_needs_a_reason(lifecycle: Lifecycle, reason: str) -> None:
-    with pytest.raises(BadInput, match="a reason to reopen must not be empty"):
+    with pytest.raises(BadInput, match="reopening .* needs a reason: what is still wrong"):
         lifecycle.reopen(in_status(lifecycle, Status.RESOLVED), reason, LATER, None)
 
 
@@ -380,7 +380,7 @@ def test_escalate_moves_up_one_tier_at_a_time(lifecycle: Lifecycle) -> None:
 @pytest.mark.parametrize("reason", [None, "", "   "])
 def test_escalate_needs_a_reason(lifecycle: Lifecycle, reason: str | None) -> None:
     ticket = in_status(lifecycle, Status.IN_PROGRESS)
-    with pytest.raises(BadInput, match="an escalation reason must not be empty"):
+    with pytest.raises(BadInput, match="escalating .* needs a reason: why the next tier must take it"):
         lifecycle.escalate(ticket, reason, LATER, None)  # type: ignore[arg-type]
 
 
