@@ -7,12 +7,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from tests.support.workbench import ASSET, REQUESTER, Clock
 from workbench.core.lifecycle import Lifecycle
 from workbench.core.policy import SlaPolicy
 from workbench.core.refs import format_number
+from workbench.gui import detail as detail_module
+from workbench.gui import main_window as main_window_module
 from workbench.gui.main_window import MainWindow
 from workbench.gui.ticket_model import PAGE_SIZE, TicketTableModel
 from workbench.gui.worker import DbWorker
@@ -78,22 +82,144 @@ def test_list_fetches_pages_lazily(qtbot: QtBot, service: TicketService, worker:
     assert first.startswith("HD-")
 
 
-@pytest.mark.usefixtures("filled")
-def test_window_shows_list_detail_and_status(
-    qtbot: QtBot, service: TicketService, worker: DbWorker, artifacts: Path
-) -> None:
-    window = MainWindow(service, worker)
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "workbench.ini"), QSettings.Format.IniFormat)
+
+
+def open_window(
+    qtbot: QtBot, service: TicketService, worker: DbWorker, settings: QSettings
+) -> MainWindow:
+    if settings.value("view") is None:
+        settings.setValue("view", "All tickets")  # "My tickets" starts empty in this cache
+    window = MainWindow(service, worker, settings)
     qtbot.addWidget(window)
     window.show()
+    qtbot.waitExposed(window)
     with qtbot.waitSignal(window.detail_shown, timeout=10_000):
         window.start()
-    assert window.model.rowCount() == PAGE_SIZE
-    html = window.detail.toPlainText()
+    return window
+
+
+def status_text(window: MainWindow) -> str:
+    return " ".join(label.text() for label in window.statusBar().findChildren(QLabel))
+
+
+@pytest.mark.usefixtures("filled")
+def test_window_shows_list_detail_and_status(
+    qtbot: QtBot, service: TicketService, worker: DbWorker, settings: QSettings, artifacts: Path
+) -> None:
+    window = open_window(qtbot, service, worker, settings)
+    assert window.model.rowCount() == PAGE_SIZE  # the first page only, of 450
+    text = window.detail.view.toPlainText()
     selected = window.model.summary(0).ticket
-    assert selected.title in html and ASSET.serial in html and REQUESTER.name in html
-    assert "warranty expired" in html
-    qtbot.waitUntil(
-        lambda: "unsynced" in window.statusBar().findChildren(type(window._count_label))[1].text()
-    )  # noqa: SLF001
-    assert f"{TICKETS:,} tickets" in window._count_label.text()  # noqa: SLF001
+    assert selected.title in text and ASSET.serial in text and REQUESTER.name in text
+    assert "warranty expired" in text
+    qtbot.waitUntil(lambda: "unsynced" in status_text(window))
+    assert f"{TICKETS:,} tickets" in status_text(window)
+    assert "local only" in status_text(window)
     assert window.grab().save(str(artifacts / "main_window.png"))
+
+
+@pytest.mark.usefixtures("filled")
+def test_navigation_search_and_sorting_narrow_the_list(
+    qtbot: QtBot, service: TicketService, worker: DbWorker, settings: QSettings
+) -> None:
+    window = open_window(qtbot, service, worker, settings)
+    first = window.model.summary(0).ticket
+    service.wait(service.assign(first.ref).ticket.ref, "parts", "new dock on order")
+    service.update("HD-000100", {"title": "Scanner jams on tray 2"})
+    with qtbot.waitSignal(window.model.total_known) as waiting:
+        window.navigation.choose("Waiting")
+    assert waiting.args == [1] and window.model.summary(0).ticket.id == first.id
+    with qtbot.waitSignal(window.model.total_known) as mine:
+        window.navigation.choose("My tickets")
+    assert mine.args == [1]
+    with qtbot.waitSignal(window.model.total_known, timeout=5_000) as found:
+        window.search.setText("scann jam")
+    assert found.args == [1]
+    assert window.model.summary(0).ticket.title == "Scanner jams on tray 2"
+    with qtbot.waitSignal(window.model.total_known) as cleared:
+        window.search.clear()
+    assert cleared.args == [1]  # back to the chosen view
+    window.navigation.choose("All tickets")
+    qtbot.waitUntil(lambda: window.model.rowCount() == PAGE_SIZE)
+    with qtbot.waitSignal(window.model.total_known):
+        window.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+    assert window.model.query.sort == "title" and window.model.query.descending
+    titles = [window.model.summary(row).ticket.title for row in range(20)]
+    assert titles == sorted(titles, reverse=True)
+
+
+@pytest.mark.usefixtures("filled")
+def test_escalate_and_resolve_through_the_buttons(
+    qtbot: QtBot,
+    service: TicketService,
+    worker: DbWorker,
+    settings: QSettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window = open_window(qtbot, service, worker, settings)
+    answers = {"reason": "Needs a new fuser on site", "resolution": "Replaced the fuser"}
+    monkeypatch.setattr(
+        detail_module, "ask", lambda _parent, action: {q: answers[q] for q in action.questions}
+    )
+    pane = window.detail
+    assert pane.buttons["escalate"].isEnabled() and not pane.buttons["close"].isEnabled()
+    with qtbot.waitSignal(pane.ticket_changed):
+        pane.buttons["escalate"].click()
+    assert pane.detail is not None and pane.detail.ticket.tier == 2
+    with qtbot.waitSignal(pane.ticket_changed):
+        pane.buttons["resolve"].click()
+    detail = pane.detail
+    assert detail is not None and detail.ticket.resolution == "Replaced the fuser"
+    texts = [w.text for w in detail.worklog]
+    assert any("escalated to tier 2" in t and "fuser on site" in t for t in texts)
+    assert any(t.endswith("resolved: Replaced the fuser") for t in texts)
+    assert {op.entity for op in detail.pending} == {"ticket", "worklog"}
+    assert pane.buttons["close"].isEnabled() and not pane.buttons["resolve"].isEnabled()
+    assert "Replaced the fuser" in pane.view.toPlainText()
+    pane.note.setPlainText("Told the requester by phone")
+    with qtbot.waitSignal(pane.ticket_changed):
+        qtbot.keyClick(pane.note, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert pane.note.toPlainText() == ""
+    assert pane.detail is not None
+    assert pane.detail.worklog[-1].text == "Told the requester by phone"
+
+
+@pytest.mark.usefixtures("filled")
+def test_refused_action_shows_its_message(
+    qtbot: QtBot,
+    service: TicketService,
+    worker: DbWorker,
+    settings: QSettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window = open_window(qtbot, service, worker, settings)
+    shown: list[str] = []
+    monkeypatch.setattr(
+        main_window_module.QMessageBox, "warning", lambda _parent, _title, text: shown.append(text)
+    )
+    monkeypatch.setattr(detail_module, "ask", lambda _parent, _action: {"resolution": "  "})
+    before = window.detail.detail
+    window.detail.buttons["resolve"].click()
+    qtbot.waitUntil(lambda: bool(shown))
+    assert "needs a resolution: what fixed it" in shown[0]
+    assert before is not None
+    assert service.detail(before.ticket.id).ticket.status is before.ticket.status
+
+
+@pytest.mark.usefixtures("filled")
+def test_view_and_layout_persist(
+    qtbot: QtBot, service: TicketService, worker: DbWorker, settings: QSettings
+) -> None:
+    window = open_window(qtbot, service, worker, settings)
+    window.navigation.choose("Unassigned")
+    window.resize(780, 560)  # inside the offscreen screen (800x600), which clamps geometry
+    window.splitter.setSizes([150, 330, 250])
+    sizes = window.splitter.sizes()
+    window.close()
+    again = open_window(qtbot, service, worker, settings)
+    assert again.navigation.currentItem().text(0) == "Unassigned"
+    assert again.size() == window.size()
+    assert again.splitter.sizes() == sizes

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QMessageLogContext, QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from workbench.core.errors import WorkbenchError
@@ -51,9 +52,22 @@ def run_gui(service: TicketService, screenshot: Path | None = None) -> int:
     _check_display(screenshot)
     qInstallMessageHandler(_qt_message_to_log)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("Workbench")
     app.setApplicationName("Workbench")
     worker = DbWorker()
-    window = MainWindow(service, worker)
+    with tempfile.TemporaryDirectory() as scratch:
+        # A screenshot run must not overwrite the technician's window layout.
+        settings = (
+            QSettings(f"{scratch}/screenshot.ini", QSettings.Format.IniFormat)
+            if screenshot
+            else QSettings()
+        )
+        return _run_window(app, MainWindow(service, worker, settings), worker, screenshot)
+
+
+def _run_window(
+    app: QApplication, window: MainWindow, worker: DbWorker, screenshot: Path | None
+) -> int:
     window.show()
     problem: list[str] = []
     if screenshot is not None:

@@ -3,29 +3,52 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor
 
+from workbench.core.models import Priority
 from workbench.core.query import TicketQuery, TicketSummary
-from workbench.core.sla import sla_text
+from workbench.core.sla import remaining_fraction, sla_text
 from workbench.gui.worker import DbWorker
 from workbench.services.tickets import TicketService
 
 PAGE_SIZE = 200
 Index = QModelIndex | QPersistentModelIndex
 
-COLUMNS: tuple[tuple[str, Callable[[TicketSummary, datetime], str]], ...] = (
-    ("Ref", lambda s, _now: s.ticket.ref),
-    ("Pri", lambda s, _now: s.ticket.priority.value),
-    ("Status", lambda s, _now: s.ticket.status.label),
-    ("Title", lambda s, _now: s.ticket.title),
-    ("Requester", lambda s, _now: s.requester_name or ""),
-    ("Asset", lambda s, _now: s.asset_tag or ""),
-    ("Assignee", lambda s, _now: s.ticket.assignee or ""),
-    ("SLA", lambda s, now: sla_text(s.ticket, now)),
+# header, sort key of TicketQuery, cell text
+COLUMNS: tuple[tuple[str, str, Callable[[TicketSummary, datetime], str]], ...] = (
+    ("Ref", "number", lambda s, _now: s.ticket.ref),
+    ("Pri", "priority", lambda s, _now: s.ticket.priority.value),
+    ("Status", "status", lambda s, _now: s.ticket.status.label),
+    ("Title", "title", lambda s, _now: s.ticket.title),
+    ("Requester", "requester", lambda s, _now: s.requester_name or ""),
+    ("Asset", "asset", lambda s, _now: s.asset_tag or ""),
+    ("Assignee", "assignee", lambda s, _now: s.ticket.assignee or ""),
+    ("SLA", "sla_due", lambda s, now: sla_text(s.ticket, now)),
 )
+PRIORITY_COLUMN, SLA_COLUMN = 1, 7
+SEARCH_LIMIT = 200
+
+# Translucent tints read on light and dark themes alike: the text keeps the theme's colour.
+PRIORITY_TINT = {
+    Priority.P1: QColor(229, 57, 53, 110),
+    Priority.P2: QColor(251, 140, 0, 100),
+    Priority.P3: QColor(30, 136, 229, 70),
+    Priority.P4: QColor(120, 144, 156, 60),
+}
+BREACHED_TINT = QColor(229, 57, 53, 120)
+WARNING_TINT = QColor(255, 179, 0, 110)
 
 
 class TicketTableModel(QAbstractTableModel):
@@ -39,6 +62,7 @@ class TicketTableModel(QAbstractTableModel):
         self._service = service
         self._worker = worker
         self._query = TicketQuery()
+        self._search = ""  # when set, the list shows the best search hits instead of pages
         self._rows: list[TicketSummary] = []
         self._total = 0
         self._loading = False
@@ -48,7 +72,28 @@ class TicketTableModel(QAbstractTableModel):
     # -- loading -------------------------------------------------------------------------
     def set_query(self, query: TicketQuery) -> None:
         self._query = query
+        self._search = ""
         self.reload()
+
+    def set_search(self, text: str) -> None:
+        self._search = text.strip()
+        self.reload()
+
+    @property
+    def query(self) -> TicketQuery:
+        return self._query
+
+    def start_clock(self, interval_ms: int = 30_000) -> None:
+        """Repaint the SLA column as time passes (the rows themselves do not change)."""
+        self._clock = QTimer(self)
+        self._clock.timeout.connect(self._tick)
+        self._clock.start(interval_ms)
+
+    def _tick(self) -> None:
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, SLA_COLUMN), self.index(len(self._rows) - 1, SLA_COLUMN)
+            )
 
     def reload(self) -> None:
         self._generation += 1
@@ -58,9 +103,16 @@ class TicketTableModel(QAbstractTableModel):
         self._total = 0
         self._loading = True
         self.endResetModel()
-        query = self._query
+        query, search = self._query, self._search
+
+        def first_page() -> tuple[int, list[TicketSummary]]:
+            if search:
+                hits = [hit.summary for hit in self._service.search(search, SEARCH_LIMIT)]
+                return len(hits), hits
+            return self._service.count(query), self._service.find(query, 0, PAGE_SIZE)
+
         self._worker.submit(
-            lambda: (self._service.count(query), self._service.find(query, 0, PAGE_SIZE)),
+            first_page,
             lambda result: self._first_page(generation, result),
             self._failed,
         )
@@ -117,7 +169,9 @@ class TicketTableModel(QAbstractTableModel):
             return None
         summary = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[index.column()][1](summary, datetime.now(UTC))
+            return COLUMNS[index.column()][2](summary, datetime.now(UTC))
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._tint(summary, index.column())
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
             return summary.ticket.title
         if role == Qt.ItemDataRole.UserRole:
@@ -137,6 +191,25 @@ class TicketTableModel(QAbstractTableModel):
         ):
             return COLUMNS[section][0]
         return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS) or self._search:
+            return  # search hits stay in rank order
+        descending = order == Qt.SortOrder.DescendingOrder
+        self._query = replace(self._query, sort=COLUMNS[column][1], descending=descending)
+        self.reload()
+
+    def _tint(self, summary: TicketSummary, column: int) -> QColor | None:
+        ticket = summary.ticket
+        if column == PRIORITY_COLUMN:
+            return PRIORITY_TINT[ticket.priority]
+        if column != SLA_COLUMN or ticket.sla_due is None:
+            return None
+        now = datetime.now(UTC)
+        if ticket.sla_due < now:
+            return BREACHED_TINT
+        left = remaining_fraction(ticket.created_at, ticket.sla_due, now)
+        return WARNING_TINT if left < self._service.policy.warn_fraction else None
 
     def summary(self, row: int) -> TicketSummary:
         return self._rows[row]

@@ -1,0 +1,223 @@
+"""The ticket detail pane: the ticket, its requester and asset, the worklog, and its actions."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QPlainTextEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.lifecycle import ALLOWED_FROM, allowed_actions
+from workbench.core.models import TicketDetail, WaitReason
+from workbench.core.sla import sla_text
+from workbench.gui.worker import DbWorker
+from workbench.services.tickets import TicketService
+
+Answers = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # the lifecycle action it performs
+    label: str
+    questions: tuple[str, ...]  # what the technician is asked first
+    run: Callable[[TicketService, str, Answers], TicketDetail]
+
+
+ACTIONS = (
+    Action("assign", "Assign to me", (), lambda s, ref, _a: s.assign(ref)),
+    Action("start", "Start", (), lambda s, ref, _a: s.start(ref)),
+    Action(
+        "wait",
+        "Wait…",
+        ("wait_reason", "note"),
+        lambda s, ref, a: s.wait(ref, a["wait_reason"], a["note"]),
+    ),
+    Action("escalate", "Escalate…", ("reason",), lambda s, ref, a: s.escalate(ref, a["reason"])),
+    Action(
+        "resolve", "Resolve…", ("resolution",), lambda s, ref, a: s.resolve(ref, a["resolution"])
+    ),
+    Action("close", "Close", (), lambda s, ref, _a: s.close(ref)),
+    Action("reopen", "Reopen…", ("reason",), lambda s, ref, a: s.reopen(ref, a["reason"])),
+)
+
+_PROMPTS = {
+    "reason": "Reason:",
+    "resolution": "What fixed it (the requester will read this):",
+    "note": "What are you waiting for?",
+}
+
+
+def ask(parent: QWidget, action: Action) -> Answers | None:
+    """Ask the action's questions; None when the technician cancels. Tests replace this."""
+    answers: Answers = {}
+    for question in action.questions:
+        if question == "wait_reason":
+            text, ok = QInputDialog.getItem(
+                parent, action.label, "Waiting for:", [r.value for r in WaitReason], 0, False
+            )
+        else:
+            text, ok = QInputDialog.getMultiLineText(parent, action.label, _PROMPTS[question])
+        if not ok:
+            return None
+        answers[question] = text
+    return answers
+
+
+class NoteEdit(QPlainTextEdit):
+    """The add-note box: Ctrl+Enter stores the note (Enter alone starts a new line)."""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        control = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        if control and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class DetailPane(QWidget):
+    ticket_changed = Signal(str)  # ticket id, after an action or a note was stored
+    failed = Signal(object)  # the exception of a refused or failed action
+    shown = Signal(str)  # ticket id, once its detail is on screen
+
+    def __init__(self, service: TicketService, worker: DbWorker) -> None:
+        super().__init__()
+        self._service = service
+        self._worker = worker
+        self._detail: TicketDetail | None = None
+        self.view = QTextBrowser()
+        self.view.setPlaceholderText("Select a ticket to see its detail and worklog.")
+        self.buttons: dict[str, QPushButton] = {}
+        row = QGridLayout()  # two rows of buttons keep the pane narrow beside the list
+        for number, action in enumerate(ACTIONS):
+            button = QPushButton(action.label)
+            button.clicked.connect(lambda _=False, a=action: self._perform(a))
+            self.buttons[action.name] = button
+            row.addWidget(button, number // 4, number % 4)
+        self.note = NoteEdit()
+        self.note.submitted.connect(self.add_note)
+        self.note.setPlaceholderText("Add a note… (Ctrl+Enter)")
+        self.note.setMaximumHeight(70)
+        add_note = QPushButton("Add note")
+        add_note.clicked.connect(self.add_note)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.note, 1)
+        note_row.addWidget(add_note)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(note_row)
+        self._enable()
+
+    @property
+    def detail(self) -> TicketDetail | None:
+        return self._detail
+
+    def load(self, ticket_id: str) -> None:
+        self._worker.submit(
+            lambda: self._service.detail(ticket_id), self.show_detail, self.failed.emit
+        )
+
+    def show_detail(self, detail: TicketDetail) -> None:
+        self._detail = detail
+        self.view.setHtml(detail_html(detail, datetime.now(UTC)))
+        self._enable()
+        self.shown.emit(detail.ticket.id)
+
+    def _enable(self) -> None:
+        status = self._detail.ticket.status if self._detail else None
+        possible = allowed_actions(status) if status else []
+        for name, button in self.buttons.items():
+            button.setEnabled(name in possible)
+            sources = ", ".join(sorted(s.label for s in ALLOWED_FROM[name]))
+            button.setToolTip(f"{name} is possible from: {sources}")
+        self.note.setEnabled(self._detail is not None)
+
+    def _perform(self, action: Action) -> None:
+        if self._detail is None:
+            return
+        answers = ask(self, action)
+        if answers is None:
+            return
+        ref = self._detail.ticket.id
+        self._submit(lambda: action.run(self._service, ref, answers))
+
+    def add_note(self) -> None:
+        text = self.note.toPlainText()
+        if self._detail is None or not text.strip():
+            return
+        ref = self._detail.ticket.id
+        self._submit(lambda: self._service.note(ref, text), clear_note=True)
+
+    def _submit(self, work: Callable[[], TicketDetail], clear_note: bool = False) -> None:
+        def done(detail: TicketDetail) -> None:
+            if clear_note:
+                self.note.clear()
+            self.show_detail(detail)
+            self.ticket_changed.emit(detail.ticket.id)
+
+        self._worker.submit(work, done, self.failed.emit)
+
+
+def detail_html(detail: TicketDetail, now: datetime) -> str:
+    t = detail.ticket
+    e = html.escape
+    rows: list[tuple[str, Any]] = [
+        ("Status", t.status.label + (f" ({t.wait_reason.value})" if t.wait_reason else "")),
+        (
+            "Priority",
+            f"{t.priority.value} — impact {t.impact} × urgency {t.urgency}"
+            + (f" (override: {t.priority_reason})" if t.priority_reason else ""),
+        ),
+        ("Category", f"{t.category} via {t.channel.value}"),
+        ("Queue", f"{t.queue} (tier {t.tier})"),
+        ("Assignee", t.assignee or "—"),
+        ("SLA", sla_text(t, now)),
+    ]
+    if t.resolution:
+        rows.append(("Resolution", t.resolution))
+    if detail.requester:
+        r = detail.requester
+        rows.append(("Requester", f"{r.name} · {r.email} · {r.phone} · {r.department}"))
+    if detail.asset:
+        a = detail.asset
+        warranty = "expired" if a.warranty_expired(now.date()) else "until"
+        rows.append(
+            (
+                "Asset",
+                f"{a.tag} · {a.hostname} · s/n {a.serial} · {a.model} · {a.os} · "
+                f"warranty {warranty} {a.warranty_end or '—'}",
+            )
+        )
+    table = "".join(f"<tr><td><b>{e(k)}</b></td><td>{e(str(v))}</td></tr>" for k, v in rows)
+    log = "".join(
+        f"<p><small>{w.created_at.astimezone():%Y-%m-%d %H:%M} · {e(w.author)} · "
+        f"{e(w.kind.value.replace('_', ' '))}"
+        f"{f' · {w.minutes} min' if w.minutes else ''}</small><br>{e(w.text)}</p>"
+        for w in detail.worklog
+    )
+    pending = (
+        f"<p><i>{len(detail.pending)} change(s) not yet synced.</i></p>" if detail.pending else ""
+    )
+    return (
+        f"<h3>{e(t.ref)} — {e(t.title)}</h3><table cellspacing=4>{table}</table>"
+        f"<p>{e(t.description)}</p>"
+        f"<h4>Worklog · {detail.minutes_spent} min spent</h4>{log}{pending}"
+    )
