@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QDialogButtonBox, QLabel
 from pytestqt.qtbot import QtBot
 
 from tests.support.workbench import ASSET, REQUESTER, Clock
@@ -223,3 +223,53 @@ def test_view_and_layout_persist(
     assert again.navigation.currentItem().text(0) == "Unassigned"
     assert again.size() == window.size()
     assert again.splitter.sizes() == sizes
+
+
+@pytest.mark.usefixtures("filled")
+def test_intake_dialog_creates_a_ticket_in_list_and_store(
+    qtbot: QtBot, service: TicketService, worker: DbWorker, settings: QSettings, artifacts: Path
+) -> None:
+    window = open_window(qtbot, service, worker, settings)
+    dialog = window.open_intake()
+    qtbot.keyClicks(dialog.requester, "Dana")
+    qtbot.waitUntil(lambda: dialog.requester.completer().model().rowCount() == 1)
+    choice = dialog.requester.completer().model().index(0, 0).data()
+    assert choice == f"{REQUESTER.name} <{REQUESTER.email}>"
+    dialog.requester.setText(choice)
+    qtbot.keyClicks(dialog.asset, "5cd21")
+    qtbot.waitUntil(lambda: dialog.asset.completer().model().rowCount() == 1)
+    dialog.asset.setText(dialog.asset.completer().model().index(0, 0).data())
+    dialog.title.setText("Laptop fan loud, machine hot")
+    dialog.category.setCurrentText("hardware")
+    dialog.impact.setCurrentIndex(0)
+    dialog.urgency.setCurrentIndex(1)
+    assert dialog.preview.text().startswith("<b>P2</b> — respond by")
+    assert dialog.grab().save(str(artifacts / "intake_dialog.png"))
+    with qtbot.waitSignal(dialog.created) as created:
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    detail = created.args[0]
+    assert (detail.ticket.priority.value, detail.requester, detail.asset) == (
+        "P2",
+        REQUESTER,
+        ASSET,
+    )
+    assert service.detail(detail.ticket.ref).ticket.title == "Laptop fan loud, machine hot"
+    window.navigation.choose("Unassigned")
+    with qtbot.waitSignal(window.search.textChanged):
+        window.search.setText("fan loud")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+    assert window.model.summary(0).ticket.id == detail.ticket.id
+
+
+@pytest.mark.usefixtures("filled")
+def test_intake_refusal_keeps_the_dialog_open(
+    qtbot: QtBot, service: TicketService, worker: DbWorker, settings: QSettings
+) -> None:
+    window = open_window(qtbot, service, worker, settings)
+    dialog = window.open_intake()
+    dialog.asset.setText("NO-SUCH-ASSET")
+    dialog.title.setText("Something")
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: bool(dialog.problem.text()))
+    assert "no asset with tag, serial number or hostname 'NO-SUCH-ASSET'" in dialog.problem.text()
+    assert dialog.isVisible()

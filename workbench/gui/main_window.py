@@ -20,8 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.models import TicketDetail
 from workbench.core.query import TicketQuery
 from workbench.gui.detail import DetailPane
+from workbench.gui.intake import IntakeDialog
 from workbench.gui.navigation import NavigationPane, standard_views
 from workbench.gui.ticket_model import TicketTableModel
 from workbench.gui.worker import DbWorker
@@ -125,6 +127,7 @@ class MainWindow(QMainWindow):
 
     def _menus(self) -> None:
         entries = (
+            ("&File", "New ticket…", ["Ctrl+N"], self.open_intake),
             ("&File", "Close window", ["Ctrl+W"], self.close),
             ("&View", "Search", ["Ctrl+K", "Ctrl+F"], self._focus_search),
             ("&View", "Refresh", ["F5"], self.refresh),
@@ -152,6 +155,16 @@ class MainWindow(QMainWindow):
         if self.navigation.currentItem() is None:
             self.navigation.setCurrentItem(self.navigation.topLevelItem(0))
         self._refresh_status()
+
+    def open_intake(self) -> IntakeDialog:
+        dialog = IntakeDialog(self._service, self._worker, self)
+        dialog.created.connect(self._ticket_created)
+        dialog.open()
+        return dialog
+
+    def _ticket_created(self, detail: TicketDetail) -> None:
+        self.detail.show_detail(detail)
+        self.refresh()
 
     def refresh(self) -> None:
         self.model.reload()

@@ -15,6 +15,7 @@ from uuid6 import uuid7
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.lifecycle import Change, Lifecycle
 from workbench.core.models import (
+    Asset,
     Requester,
     Ticket,
     TicketDetail,
@@ -97,6 +98,14 @@ class TicketService:
     def count(self, query: TicketQuery) -> int:
         with self.store.read() as db:
             return db.count(query)
+
+    def find_requesters(self, text: str, limit: int = 20) -> list[Requester]:
+        with self.store.read() as db:
+            return db.find_requesters(text, limit)
+
+    def find_assets(self, text: str, limit: int = 20) -> list[Asset]:
+        with self.store.read() as db:
+            return db.find_assets(text, limit)
 
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
         with self.store.read() as db:
