@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QDialogButtonBox, QLabel
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
 from pytestqt.qtbot import QtBot
 
 from tests.support.workbench import ASSET, REQUESTER, Clock
@@ -17,6 +18,7 @@ from workbench.core.policy import SlaPolicy
 from workbench.core.refs import format_number
 from workbench.gui import detail as detail_module
 from workbench.gui import main_window as main_window_module
+from workbench.gui import theme
 from workbench.gui.main_window import MainWindow
 from workbench.gui.ticket_model import PAGE_SIZE, TicketTableModel
 from workbench.gui.worker import DbWorker
@@ -273,3 +275,29 @@ def test_intake_refusal_keeps_the_dialog_open(
     qtbot.waitUntil(lambda: bool(dialog.problem.text()))
     assert "no asset with tag, serial number or hostname 'NO-SUCH-ASSET'" in dialog.problem.text()
     assert dialog.isVisible()
+
+
+@pytest.mark.usefixtures("filled")
+def test_theme_switch_applies_and_persists(
+    qtbot: QtBot,
+    qapp: QApplication,
+    service: TicketService,
+    worker: DbWorker,
+    settings: QSettings,
+    artifacts: Path,
+) -> None:
+    window = open_window(qtbot, service, worker, settings)
+    try:
+        for name in ("light", "dark"):
+            dialog = window.open_settings()
+            dialog.theme.setCurrentText(name)
+            dialog.font_size.setValue(11)
+            dialog.accept()
+            assert theme.current(settings) == (name, 11)
+            assert qapp.font().pointSize() == 11
+            background = window.table.palette().color(QPalette.ColorRole.Base).lightness()
+            assert qapp.styleSheet() and (background > 128) == (name == "light")
+            qtbot.wait(300)  # let the restyled widgets lay out again
+            assert window.grab().save(str(artifacts / f"main_window_{name}.png"))
+    finally:
+        theme.apply(qapp, "system", theme.DEFAULT_FONT_SIZE)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QMessageLogContext, QSettings, QTimer, QtMsgType, qIn
 from PySide6.QtWidgets import QApplication
 
 from workbench.core.errors import WorkbenchError
+from workbench.gui import theme
 from workbench.gui.main_window import MainWindow
 from workbench.gui.worker import DbWorker
 from workbench.services.tickets import TicketService
@@ -62,6 +63,7 @@ def run_gui(service: TicketService, screenshot: Path | None = None) -> int:
             if screenshot
             else QSettings()
         )
+        theme.apply(app, *theme.current(settings))
         return _run_window(app, MainWindow(service, worker, settings), worker, screenshot)
 
 

@@ -25,7 +25,8 @@ from workbench.core.query import TicketQuery
 from workbench.gui.detail import DetailPane
 from workbench.gui.intake import IntakeDialog
 from workbench.gui.navigation import NavigationPane, standard_views
-from workbench.gui.ticket_model import TicketTableModel
+from workbench.gui.theme import SettingsDialog
+from workbench.gui.ticket_model import TicketTableModel, TintDelegate
 from workbench.gui.worker import DbWorker
 from workbench.services.tickets import TicketService
 
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
     def _make_table(self) -> QTableView:
         table = QTableView()
         table.setModel(self.model)
+        table.setItemDelegate(TintDelegate(table))
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         table.setSortingEnabled(True)
@@ -85,7 +87,7 @@ class MainWindow(QMainWindow):
         table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((90, 36, 85, 0, 120, 80, 95, 100)):
+        for column, width in enumerate((90, 54, 95, 0, 120, 92, 108, 100)):
             if width:
                 table.setColumnWidth(column, width)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # the title takes the rest
@@ -128,6 +130,7 @@ class MainWindow(QMainWindow):
     def _menus(self) -> None:
         entries = (
             ("&File", "New ticket…", ["Ctrl+N"], self.open_intake),
+            ("&File", "Settings…", ["Ctrl+,"], self.open_settings),
             ("&File", "Close window", ["Ctrl+W"], self.close),
             ("&View", "Search", ["Ctrl+K", "Ctrl+F"], self._focus_search),
             ("&View", "Refresh", ["F5"], self.refresh),
@@ -159,6 +162,11 @@ class MainWindow(QMainWindow):
     def open_intake(self) -> IntakeDialog:
         dialog = IntakeDialog(self._service, self._worker, self)
         dialog.created.connect(self._ticket_created)
+        dialog.open()
+        return dialog
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self._settings, self)
         dialog.open()
         return dialog
 

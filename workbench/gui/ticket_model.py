@@ -15,7 +15,8 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from workbench.core.models import Priority
 from workbench.core.query import TicketQuery, TicketSummary
@@ -49,6 +50,16 @@ PRIORITY_TINT = {
 }
 BREACHED_TINT = QColor(229, 57, 53, 120)
 WARNING_TINT = QColor(255, 179, 0, 110)
+
+
+class TintDelegate(QStyledItemDelegate):
+    """Paints the model's background tint first: a theme's style sheet would hide it otherwise."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        tint = index.data(Qt.ItemDataRole.BackgroundRole)
+        if isinstance(tint, QColor):
+            painter.fillRect(option.rect, tint)  # type: ignore[attr-defined]
+        super().paint(painter, option, index)
 
 
 class TicketTableModel(QAbstractTableModel):

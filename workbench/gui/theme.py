@@ -1,0 +1,90 @@
+"""Themes (qt-material light and dark, or the platform's own look) and the font size."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QSpinBox,
+    QWidget,
+)
+
+THEMES = {"system": None, "light": "light_blue.xml", "dark": "dark_teal.xml"}
+DEFAULT_THEME = "light"
+# qt-material pads headers and cells for touch screens; a ticket list needs its columns.
+_COMPACT_TABLES = """
+QHeaderView::section { padding: 2px 4px; min-width: 0px; }
+QTableView::item { padding: 0px 4px; }
+"""
+DEFAULT_FONT_SIZE = 10  # points
+FONT_SIZES = (8, 20)
+
+
+def current(settings: QSettings) -> tuple[str, int]:
+    theme = str(settings.value("theme", DEFAULT_THEME))
+    try:
+        size = int(settings.value("font_size", DEFAULT_FONT_SIZE))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        size = DEFAULT_FONT_SIZE
+    return (
+        theme if theme in THEMES else DEFAULT_THEME,
+        min(max(size, FONT_SIZES[0]), FONT_SIZES[1]),
+    )
+
+
+def apply(app: QApplication, theme: str, font_size: int) -> None:
+    font = QFont(app.font())
+    font.setPointSize(font_size)
+    app.setFont(font)
+    sheet = THEMES[theme]
+    if sheet is None:
+        app.setStyleSheet("")
+        return
+    from qt_material import apply_stylesheet  # noqa: PLC0415  (only when a theme is used)
+
+    # qt-material sizes text in pixels; about 4/3 of the point size on a 96 dpi screen.
+    apply_stylesheet(
+        app,
+        theme=sheet,
+        invert_secondary=theme == "light",
+        extra={"font_size": f"{round(font_size * 4 / 3)}px", "density_scale": "-1"},
+    )
+
+
+class SettingsDialog(QDialog):
+    """Theme and font size; applied at once and kept for the next start."""
+
+    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self._settings = settings
+        theme, size = current(settings)
+        self.theme = QComboBox()
+        self.theme.addItems(list(THEMES))
+        self.theme.setCurrentText(theme)
+        self.font_size = QSpinBox()
+        self.font_size.setRange(*FONT_SIZES)
+        self.font_size.setSuffix(" pt")
+        self.font_size.setValue(size)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Theme", self.theme)
+        form.addRow("Font size", self.font_size)
+        form.addRow(buttons)
+
+    def accept(self) -> None:
+        self._settings.setValue("theme", self.theme.currentText())
+        self._settings.setValue("font_size", self.font_size.value())
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply(app, self.theme.currentText(), self.font_size.value())
+        super().accept()
