@@ -38,6 +38,7 @@ lint: venv
 ## Benchmarks (not timed tests); figures go to tests/bench/RESULTS.md.
 bench: venv system-test
 	$(BIN)/python -m tests.bench.run
+	$(BIN)/python -m tests.bench.gui
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts
