@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 THEMES = {"system": None, "light": "light_blue.xml", "dark": "dark_teal.xml"}
-DEFAULT_THEME = "light"
+DEFAULT_THEME = "system"  # qt-material costs ~0.5 s per start (it renders its icons)
 # qt-material pads headers and cells for touch screens; a ticket list needs its columns.
 _COMPACT_TABLES = """
 QHeaderView::section { padding: 2px 4px; min-width: 0px; }
