@@ -301,3 +301,24 @@ def test_theme_switch_applies_and_persists(
             assert window.grab().save(str(artifacts / f"main_window_{name}.png"))
     finally:
         theme.apply(qapp, "system", theme.DEFAULT_FONT_SIZE)
+
+
+@pytest.mark.usefixtures("filled")
+def test_editing_fields_recomputes_priority_and_assigns(
+    qtbot: QtBot, service: TicketService, worker: DbWorker, settings: QSettings
+) -> None:
+    window = open_window(qtbot, service, worker, settings)
+    fields = window.detail.fields
+    qtbot.waitUntil(lambda: fields.assignee.count() == 4)  # "—" and the three technicians
+    ticket = window.detail.detail.ticket  # type: ignore[union-attr]
+    assert not fields.save.isEnabled()
+    fields.impact.setCurrentIndex(2)
+    fields.urgency.setCurrentIndex(2)
+    assert fields.preview.text().startswith("<b>P4</b>") and fields.save.isEnabled()
+    fields.assignee.setCurrentIndex(fields.assignee.findData("ben.okafor"))
+    with qtbot.waitSignal(window.detail.ticket_changed):
+        fields.save.click()
+    stored = service.detail(ticket.id)
+    assert (stored.ticket.priority.value, stored.ticket.assignee) == ("P4", "ben.okafor")
+    assert any("priority:" in w.text for w in stored.worklog)
+    assert not fields.save.isEnabled()

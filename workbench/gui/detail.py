@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from workbench.core.lifecycle import ALLOWED_FROM, allowed_actions
 from workbench.core.models import TicketDetail, WaitReason
 from workbench.core.sla import sla_text
+from workbench.gui.fields import TicketFields
 from workbench.gui.worker import DbWorker
 from workbench.services.tickets import TicketService
 
@@ -110,6 +111,9 @@ class DetailPane(QWidget):
             button.clicked.connect(lambda _=False, a=action: self._perform(a))
             self.buttons[action.name] = button
             row.addWidget(button, number // 4, number % 4)
+        self.fields = TicketFields(service.policy)
+        self.fields.save_requested.connect(self._save_fields)
+        worker.submit(service.technicians, self.fields.set_technicians, self.failed.emit)
         self.note = NoteEdit()
         self.note.submitted.connect(self.add_note)
         self.note.setPlaceholderText("Add a note… (Ctrl+Enter)")
@@ -122,6 +126,7 @@ class DetailPane(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
+        layout.addWidget(self.fields)
         layout.addWidget(self.view, 1)
         layout.addLayout(note_row)
         self._enable()
@@ -137,6 +142,7 @@ class DetailPane(QWidget):
 
     def show_detail(self, detail: TicketDetail) -> None:
         self._detail = detail
+        self.fields.show_ticket(detail.ticket)
         self.view.setHtml(detail_html(detail, datetime.now(UTC)))
         self._enable()
         self.shown.emit(detail.ticket.id)
@@ -158,6 +164,19 @@ class DetailPane(QWidget):
             return
         ref = self._detail.ticket.id
         self._submit(lambda: action.run(self._service, ref, answers))
+
+    def _save_fields(self, changes: dict[str, Any], assignee: str | None) -> None:
+        if self._detail is None:
+            return
+        ref = self._detail.ticket.id
+
+        def save() -> TicketDetail:
+            detail = self._service.update(ref, changes) if changes else None
+            if assignee:
+                detail = self._service.assign(ref, assignee)
+            return detail or self._service.detail(ref)
+
+        self._submit(save)
 
     def add_note(self) -> None:
         text = self.note.toPlainText()

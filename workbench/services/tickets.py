@@ -17,6 +17,7 @@ from workbench.core.lifecycle import Change, Lifecycle
 from workbench.core.models import (
     Asset,
     Requester,
+    Technician,
     Ticket,
     TicketDetail,
     WorklogEntry,
@@ -98,6 +99,10 @@ class TicketService:
     def count(self, query: TicketQuery) -> int:
         with self.store.read() as db:
             return db.count(query)
+
+    def technicians(self) -> list[Technician]:
+        with self.store.read() as db:
+            return db.technicians()
 
     def find_requesters(self, text: str, limit: int = 20) -> list[Requester]:
         with self.store.read() as db:
