@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.support.workbench",
     "tests.support.postgres",
     "tests.support.sshd",
+    "tests.support.winrm_server",
 ]

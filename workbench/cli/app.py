@@ -9,7 +9,10 @@ import click
 from workbench.cli import render
 from workbench.cli.context import AppContext, default_data_dir, demo_data_dir, setup_logging
 from workbench.cli.options import json_option, with_app
+from workbench.cli.remote import recipe, remote
+from workbench.cli.sync import central_group, conflicts, login, status, sync
 from workbench.cli.tickets import ticket
+from workbench.cli.trees import tree
 
 DEMO_TICKETS = 3000
 
@@ -155,3 +158,8 @@ def whoami(app: AppContext, login: str | None, as_json: bool) -> None:
 
 
 cli.add_command(ticket)
+cli.add_command(tree)
+for command in (central_group, login, sync, conflicts, status):
+    cli.add_command(command)
+cli.add_command(recipe)
+cli.add_command(remote)

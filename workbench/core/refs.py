@@ -11,7 +11,10 @@ import re
 
 NUMBER_PREFIX = "HD"
 _NUMBER = re.compile(r"^\s*(?:HD-?)?0*(\d{1,9})\s*$", re.IGNORECASE)
-_PROVISIONAL = re.compile(r"^\s*P-([0-9A-F]{4})-(\d+)\s*$", re.IGNORECASE)
+_PROVISIONAL = re.compile(r"^\s*P-([0-9A-F]{8})-(\d+)\s*$", re.IGNORECASE)
+# Eight hex digits of the client id: with four, two laptops among a few hundred would share a
+# prefix and their provisional refs would collide in a cache that holds both.
+_CLIENT_DIGITS = 8
 
 
 def format_number(sequence: int) -> str:
@@ -19,7 +22,7 @@ def format_number(sequence: int) -> str:
 
 
 def provisional_ref(client_id: str, counter: int) -> str:
-    return f"P-{client_id.replace('-', '')[-4:].upper()}-{counter:04d}"
+    return f"P-{client_id.replace('-', '')[-_CLIENT_DIGITS:].upper()}-{counter:04d}"
 
 
 def normalize_ref(text: str) -> str:

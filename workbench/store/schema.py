@@ -193,6 +193,58 @@ ticket_aliases = Table(
 )
 
 
+# Added by migration 0003: conflicts the central database recorded, as pulled (DESIGN.md §5).
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # the central id
+    Column("entity", String, nullable=False),
+    Column("entity_id", String, nullable=False),
+    Column("field", String, nullable=False),
+    Column("their_value", Text, nullable=False),
+    Column("their_author", String, nullable=False),
+    Column("mine_value", Text, nullable=False),
+    Column("my_author", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("resolution", String, nullable=True),
+    Column("resolved_by", String, nullable=True),
+    Column("version", Integer, nullable=False, server_default="0"),
+)
+
+
 def include_in_autogenerate(name: str | None, type_: str, _parents: object) -> bool:
     """Alembic compares only these tables: the FTS5 index and its shadow tables are raw SQL."""
     return not (type_ == "table" and (name or "").startswith("ticket_fts"))
+
+
+# Added by migration 0004: troubleshooting trees (reference data) and the runs of them.
+trees = Table(
+    "trees",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("tree_version", Integer, nullable=False),  # the `version:` the tree's author set
+    Column("title", String, nullable=False),
+    Column("category", String, nullable=False, server_default=""),
+    Column("source", Text, nullable=False),  # the YAML as written: trees stay plain text
+    Column("digest", String, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Index("ix_trees_category", "category"),
+)
+
+tree_runs = Table(
+    "tree_runs",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("tree_id", String, nullable=False),
+    Column("tree_version", Integer, nullable=False),
+    Column("tree_digest", String, nullable=False),
+    Column("ticket_id", String, ForeignKey("tickets.id"), nullable=False),
+    Column("technician", String, nullable=False),
+    Column("status", String, nullable=False),  # open | applied | abandoned
+    Column("state", Text, nullable=False),  # the runner's state as JSON
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Index("ix_tree_runs_ticket", "ticket_id", "status"),
+)

@@ -46,16 +46,16 @@ def test_big_and_zero_numbers() -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["P-AB12-0007", "p-ab12-0007", "P-ab12-7", " p-AB12-00007 ", "p-Ab12-0007"],
+    ["P-70AB12CD-0007", "p-70ab12cd-0007", "P-70ab12CD-7", " p-70AB12CD-00007 "],
 )
 def test_provisional_refs_are_case_insensitive(typed: str) -> None:
-    assert normalize_ref(typed) == "P-AB12-0007"
+    assert normalize_ref(typed) == "P-70AB12CD-0007"
 
 
 def test_provisional_ref_from_a_client_id() -> None:
-    assert provisional_ref(UUID, 7) == "P-8192-0007"
-    assert provisional_ref("abcd", 12345) == "P-ABCD-12345"
-    assert normalize_ref(provisional_ref(UUID, 7)) == "P-8192-0007"
+    assert provisional_ref(UUID, 7) == "P-6F708192-0007"
+    assert provisional_ref("0000abcd", 12345) == "P-0000ABCD-12345"
+    assert normalize_ref(provisional_ref(UUID, 7)) == "P-6F708192-0007"
 
 
 def test_provisional_refs_from_different_devices_differ() -> None:

@@ -1,0 +1,302 @@
+"""`workbench recipe ...` and `workbench remote ...` through a real subprocess and a real sshd."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.sshd import SshServer
+from tests.support.winrm_server import WinrmServer
+from tests.support.workbench import AGENT
+from workbench.cli import run
+from workbench.core.models import WorklogKind
+from workbench.remote.recipes import RECIPES_DIR
+from workbench.resources import load_policy
+from workbench.services.tickets import TicketService
+from workbench.store import Store
+
+
+def workbench(
+    data_dir: Path, *args: str, stdin: str = "", who: str = AGENT.login
+) -> subprocess.CompletedProcess[str]:
+    # A new session has no controlling terminal: hidden prompts read stdin, like in CI.
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", "--data-dir", str(data_dir), "--as", who, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        start_new_session=True,
+    )
+
+
+def wb(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
+    """In-process, for commands that need no prompt (faster than a subprocess)."""
+    code = run(["--data-dir", str(data_dir), "--as", AGENT.login, *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(result: tuple[int, str, str], code: int, text: str) -> None:
+    returncode, stdout, stderr = result
+    assert returncode == code, (stdout, stderr)
+    errors = [line for line in stderr.splitlines() if line.startswith("workbench: error:")]
+    assert len(errors) == 1 and text in errors[0], stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.fixture
+def cache(store: Store, data_dir: Path) -> Path:
+    store.close()
+    return data_dir
+
+
+def ssh_args(server: SshServer, *extra: str) -> list[str]:
+    # fmt: off
+    return ["--host", server.host, "--port", str(server.port), "--user", server.username,
+            "--identity", str(server.client_key_path), *extra]
+    # fmt: on
+
+
+def test_recipe_list_and_show(capsys: pytest.CaptureFixture[str], cache: Path) -> None:
+    code, out, _ = wb(capsys, cache, "recipe", "list", "--json")
+    assert code == 0
+    ids = {r["id"] for r in json.loads(out)["recipes"]}
+    assert {"linux.diagnostics", "windows.install-driver", "ad.reset-password"} <= ids
+    code, out, _ = wb(capsys, cache, "recipe", "show", "windows.install-driver", "--json")
+    data = json.loads(out)
+    assert data["exit_codes"] == {"ok": [0, 259], "reboot": [3010, 1641]}
+    assert data["confirm"] is True and data["params"][0]["name"] == "inf_path"
+    code, out, _ = wb(capsys, cache, "recipe", "show", "ad.reset-password")
+    assert "password: secret, required" in out and "expected output:" in out
+    one_line_error(wb(capsys, cache, "recipe", "show", "nope"), 2, "no recipe 'nope'")
+
+
+def test_recipe_validate_reports_located_problems(
+    capsys: pytest.CaptureFixture[str], cache: Path, tmp_path: Path
+) -> None:
+    code, out, err = wb(capsys, cache, "recipe", "validate", str(RECIPES_DIR))
+    assert code == 0, out + err
+    assert out.count("ok ") == len(list(RECIPES_DIR.glob("*.yaml")))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\ntitle: X\nprotocol: ssh\nshell: fish\nscript: echo {{who}}\n", "utf-8")
+    result = wb(capsys, cache, "recipe", "validate", str(bad))
+    one_line_error(result, 1, "2 problem(s)")
+    assert f"{bad}:4:8: 'shell' must be one of" in result[1]
+    assert f"{bad}:5:9: script line 1: unknown parameter {{{{who}}}}" in result[1]
+
+
+@pytest.mark.services
+def test_run_needs_the_host_key_accepted_then_records_on_the_ticket(
+    capsys: pytest.CaptureFixture[str], cache: Path, sshd_server: SshServer
+) -> None:
+    fingerprint = sshd_server.host_key_fingerprint
+    code, out, _ = wb(capsys, cache, "remote", "run", "linux.diagnostics", *ssh_args(sshd_server))
+    assert code == 1
+    assert "host key rejected" in out and f"--accept-host-key {fingerprint}" in out
+
+    store = Store.open(cache)
+    try:
+        service = TicketService(store, load_policy(), AGENT.login)
+        ref = service.create(title="Slow PC", category="hardware", impact=2, urgency=2).ticket.ref
+    finally:
+        store.close()
+    code, out, err = wb(
+        capsys, cache, "remote", "run", "linux.diagnostics",
+        *ssh_args(sshd_server, "--accept-host-key", fingerprint, "--ticket", ref,
+                  "--jump", f"{sshd_server.username}@[{sshd_server.host}]:{sshd_server.port}"),
+    )  # fmt: skip
+    assert code == 0, out + err
+    for section in ("== uptime", "== disk", "== memory", "== network", "== failed services"):
+        assert section in out
+    assert f"linux.diagnostics on {sshd_server.host}: ok, exit code 0" in out
+
+    listed = json.loads(wb(capsys, cache, "remote", "known-hosts", "list", "--json")[1])
+    assert [h["fingerprint"] for h in listed["known_hosts"]] == [fingerprint]
+    store = Store.open(cache)
+    try:
+        worklog = TicketService(store, load_policy(), AGENT.login).detail(ref).worklog
+    finally:
+        store.close()
+    jobs = [e for e in worklog if e.kind is WorklogKind.REMOTE_JOB]
+    assert len(jobs) == 1 and jobs[0].minutes == 1 and jobs[0].author == AGENT.login
+    assert "linux.diagnostics" in jobs[0].text and ": ok, exit code 0" in jobs[0].text
+    audit = [json.loads(line) for line in (cache / "audit.log").read_text("utf-8").splitlines()]
+    assert [(a["recipe"], a["outcome"], a["ticket"]) for a in audit] == [
+        ("linux.diagnostics", "host_key_rejected", None),
+        ("linux.diagnostics", "ok", ref),
+    ]
+
+    code, out, _ = wb(capsys, cache, "remote", "known-hosts", "forget", sshd_server.host,
+                      "--port", str(sshd_server.port))  # fmt: skip
+    assert code == 0 and "Forgot 1 key" in out
+    code, out, _ = wb(capsys, cache, "remote", "run", "linux.diagnostics", *ssh_args(sshd_server))
+    assert code == 1 and "host key rejected" in out
+
+
+class _FogApi(http.server.BaseHTTPRequestHandler):
+    requests: list[dict[str, Any]]
+
+    def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.requests.append(
+            {"path": self.path, "headers": dict(self.headers), "body": json.loads(body)}
+        )
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b'{"id":"118","name":"Deploy Task"}')
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def fog_api() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    requests: list[dict[str, Any]] = []
+    handler = type("Handler", (_FogApi,), {"requests": requests})
+    server = http.server.HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/fog", requests
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.services
+def test_fog_deploy_passes_secrets_on_stdin_only(
+    cache: Path, sshd_server: SshServer, fog_api: tuple[str, list[dict[str, Any]]]
+) -> None:
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    url, requests = fog_api
+    api_token, user_token = "api-'$(touch /tmp/pwned)'-tok", "user tok; rm -rf ~"
+    result = workbench(
+        cache, "remote", "run", "fog.schedule-deploy",
+        *ssh_args(sshd_server, "--accept-host-key", sshd_server.host_key_fingerprint,
+                  "--param", f"fog_url={url}", "--param", "host_id=42", "--yes", "--json"),
+        stdin=f"{api_token}\n{user_token}\n",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(requests) == 1
+    request = requests[0]
+    assert request["path"] == "/fog/host/42/task" and request["body"] == {"taskTypeID": 1}
+    assert request["headers"]["fog-api-token"] == api_token
+    assert request["headers"]["fog-user-token"] == user_token
+    data = json.loads(result.stdout)
+    assert data["outcome"] == "ok" and data["stdout_tail"][0].startswith('{"id":"118"')
+    assert data["params"]["api_token"] == "********"
+    everything = result.stdout + result.stderr + (cache / "audit.log").read_text("utf-8")
+    everything += Path(data["log_path"]).read_text("utf-8")
+    for secret in (api_token, user_token):
+        assert secret not in everything
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["linux.firmware-updates", "--param", "action=reboot"], 2, "is not one of check"),
+        (["linux.firmware-updates", "--param", "action"], 2, "NAME=VALUE"),
+        (["linux.firmware-updates", "--param", "colour=red"], 2, "has no parameter 'colour'"),
+        (["linux.firmware-updates"], 2, "changes the machine: confirm with --yes"),
+        # Refused before the secrets are asked for.
+        (["fog.schedule-deploy", "--param", "host_id=1"], 2, "confirm with --yes"),
+        (["fog.schedule-deploy", "--param", "host_id=0", "--yes"], 2, "below the minimum 1"),
+        (["fog.schedule-deploy", "--param", "api_token=x"], 2, "is a secret"),
+        (["windows.diagnostics", "--jump", "gw"], 2, "--jump, --identity and --agent are for SSH"),
+        (
+            ["windows.diagnostics", "--winrm-transport", "basic", "--http"],
+            2,
+            "only allowed over HTTPS",
+        ),
+        (["linux.diagnostics", "--accept-host-key", "abc"], 2, "SHA256:<43 characters>"),
+        (["linux.diagnostics", "--identity", "/nonexistent/key"], 2, "does not exist"),
+        (["linux.diagnostics", "--ticket", "HD-999999"], 2, "HD-999999"),
+        (["linux.diagnostics", "--jump", "a@b:99999"], 2, "--jump takes [USER@]HOST[:PORT]"),
+    ],
+)
+def test_bad_input_changes_nothing(
+    capsys: pytest.CaptureFixture[str], cache: Path, args: list[str], code: int, message: str
+) -> None:
+    one_line_error(wb(capsys, cache, "remote", "run", *args, "--host", "127.0.0.1"), code, message)
+    assert not (cache / "audit.log").exists()
+
+
+@pytest.mark.services
+def test_unreachable_exits_1(
+    capsys: pytest.CaptureFixture[str], cache: Path, sshd_server: SshServer
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    code, out, _ = wb(
+        capsys, cache, "remote", "run", "linux.diagnostics", "--host", "127.0.0.1",
+        "--port", str(closed), "--identity", str(sshd_server.client_key_path),
+    )  # fmt: skip
+    assert code == 1 and ": unreachable" in out
+
+
+@pytest.mark.services
+def test_fanout_result_table_and_retry_list(
+    capsys: pytest.CaptureFixture[str], cache: Path, sshd_server: SshServer, tmp_path: Path
+) -> None:
+    from workbench.remote.hostkeys import KnownHosts  # noqa: PLC0415
+
+    KnownHosts.in_data_dir(cache).add(sshd_server.host, sshd_server.port, sshd_server.host_pkey())
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    good = f"{sshd_server.host}:{sshd_server.port}"
+    hosts_file = tmp_path / "hosts.txt"
+    hosts_file.write_text(f"# lab\n{good}\n127.0.0.1:{closed}  # switched off\n{good}\n", "utf-8")
+    code, out, err = wb(
+        capsys, cache, "remote", "fanout", "linux.diagnostics", "--hosts-file", str(hosts_file),
+        "--user", sshd_server.username, "--identity", str(sshd_server.client_key_path),
+        "--concurrency", "2", "--json",
+    )  # fmt: skip
+    assert code == 1, out + err
+    data = json.loads(out)
+    outcomes = [(f"{r['host']}:{r['port']}", r["outcome"]) for r in data["results"]]
+    assert outcomes == [(good, "ok"), (f"127.0.0.1:{closed}", "unreachable")]  # duplicates dropped
+    assert data["retry"] == [f"{sshd_server.username}@127.0.0.1:{closed}"]
+    retry_file = Path(data["retry_file"])
+    assert retry_file.read_text("utf-8").split() == data["retry"]
+    code, out, _ = wb(
+        capsys, cache, "remote", "fanout", "linux.diagnostics", "--host", good,
+        "--identity", str(sshd_server.client_key_path), "--user", sshd_server.username,
+    )  # fmt: skip
+    assert code == 0
+    assert f"{sshd_server.host} | == uptime" in out and "1 of 1 hosts ok" in out
+
+
+def test_run_over_winrm_with_password_prompt_and_ca_file(
+    cache: Path, winrm_server: WinrmServer
+) -> None:
+    # The test server runs commands with sh, so a POSIX recipe goes over WinRM here.
+    result = workbench(
+        cache, "remote", "run", "linux.diagnostics", "--protocol", "winrm",
+        "--host", f"{winrm_server.host}:{winrm_server.port}", "--user", winrm_server.username,
+        "--winrm-transport", "basic", "--ca-file", str(winrm_server.ca_file), "--json",
+        stdin=f"{winrm_server.password}\n",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["outcome"] == "ok" and "== uptime" in data["stdout_tail"]
+    assert winrm_server.password not in result.stdout + (cache / "audit.log").read_text("utf-8")
+    wrong = workbench(
+        cache, "remote", "run", "linux.diagnostics", "--protocol", "winrm",
+        "--host", f"{winrm_server.host}:{winrm_server.port}", "--user", winrm_server.username,
+        "--winrm-transport", "basic", "--ca-file", str(winrm_server.ca_file),
+        stdin="not-the-password\n",
+    )  # fmt: skip
+    assert wrong.returncode == 1 and "authentication failed" in wrong.stdout

@@ -1,0 +1,149 @@
+"""`workbench tree ...` through a real subprocess: validate, list, import, run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.cli.test_cli import assert_one_line_error, new_args, ok_json, workbench
+from tests.support.workbench import ASSET, REQUESTER
+from workbench.resources import RESOURCES
+from workbench.store import Store
+
+FIXTURES = Path(__file__).parent.parent / "unit" / "trees" / "fixtures"
+LIBRARY = sorted((RESOURCES / "trees").glob("*.yaml"))
+
+
+@pytest.fixture
+def cache(store: Store, data_dir: Path) -> Path:
+    store.close()
+    return data_dir
+
+
+@pytest.fixture
+def ticket_ref(cache: Path) -> str:
+    created = ok_json(
+        cache,
+        *new_args(
+            "Printer on 3F prints nothing",
+            "printing",
+            "3",
+            "2",
+            "--requester",
+            REQUESTER.email,
+            "--asset",
+            ASSET.tag,
+        ),  # fmt: skip
+    )
+    return str(created["ticket"]["ref"])
+
+
+def _answers(tmp_path: Path, name: str, answers: dict[str, Any]) -> str:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(answers))
+    return str(path)
+
+
+def test_validate_prints_every_problem_and_exits_1(cache: Path) -> None:
+    paths = [str(FIXTURES / "dangling_next.yaml"), str(FIXTURES / "trap_cycle.yaml")]
+    result = workbench(cache, "tree", "validate", *paths)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [
+        f"{paths[0]}:11:29: error: next names no node 'dnoe'",
+        f"{paths[1]}:12:3: error: no terminal can be reached from node 'wait' (a trap cycle)",
+        f"{paths[1]}:16:3: error: no terminal can be reached from node 'again' (a trap cycle)",
+    ]
+    assert lines[-1] == "2 file(s): 3 error(s), 0 warning(s)"
+
+
+def test_validate_warning_only_and_library_exit_0(cache: Path) -> None:
+    result = workbench(cache, "tree", "validate", str(FIXTURES / "unreachable.yaml"))
+    assert result.returncode == 0 and ":9:3: warning: node 'orphan'" in result.stdout
+    library = workbench(cache, "tree", "validate", *map(str, LIBRARY), "--json")
+    assert library.returncode == 0, library.stdout
+    assert json.loads(library.stdout)["problems"] == []
+
+
+def test_list_and_import(cache: Path, tmp_path: Path) -> None:
+    listed = ok_json(cache, "tree", "list")["trees"]
+    assert len(listed) == len(LIBRARY) and {t["origin"] for t in listed} == {"library"}
+    broken = workbench(cache, "tree", "import", str(FIXTURES / "duplicate_node.yaml"))
+    assert_one_line_error(broken, 2, "nothing imported: 1 error(s)")
+    assert ":9:3: error: duplicate node id 'done'" in broken.stdout
+    mine = tmp_path / "printer.yaml"
+    mine.write_text(
+        (RESOURCES / "trees" / "printer-not-printing.yaml")
+        .read_text()
+        .replace("version: 1", "version: 3")
+    )
+    imported = ok_json(cache, "tree", "import", str(mine))
+    assert imported["trees"] == [{"id": "printer-not-printing", "version": 3, "result": "imported"}]
+    by_id = {t["id"]: t for t in ok_json(cache, "tree", "list")["trees"]}
+    assert (by_id["printer-not-printing"]["origin"], by_id["printer-not-printing"]["version"]) == (
+        "cache",
+        3,
+    )
+
+
+def test_run_pauses_resumes_and_resolves(cache: Path, ticket_ref: str, tmp_path: Path) -> None:
+    first = _answers(tmp_path, "a1.yaml", {"powered": "Yes", "others": "Yes", "hostname": None})
+    paused = ok_json(
+        cache, "tree", "run", "printer-not-printing", "--ticket", ticket_ref, "--answers", first
+    )
+    assert (paused["status"], paused["node"], paused["resumed"]) == ("paused", "queue", False)
+    assert paused["steps"][-1]["answer"] == ASSET.hostname  # the default from the ticket
+    rest = _answers(
+        tmp_path,
+        "a2.yaml",
+        {
+            "queue": {"exit_code": 0, "stdout": "HP-3F  Paused"},
+            "clear": "done",
+            "test-page": ["No", "Yes"],
+            "driver": "done",  # a branch named by hand, though it leads to no such node
+        },
+    )
+    refused = workbench(
+        cache, "tree", "run", "printer-not-printing", "--ticket", ticket_ref, "--answers", rest
+    )
+    assert_one_line_error(refused, 2, "'done' is not a branch of 'driver'")
+    rest = _answers(
+        tmp_path,
+        "a3.yaml",
+        {"queue": {"exit_code": 0, "stdout": "HP-3F  Paused"}, "clear": "done", "test-page": "Yes"},
+    )
+    done = ok_json(
+        cache, "tree", "run", "printer-not-printing", "--ticket", ticket_ref, "--answers", rest
+    )
+    assert (done["status"], done["resumed"], done["proposal"]["kind"]) == (
+        "applied",
+        True,
+        "resolve",
+    )
+    assert "host not reached" in done["transcript"] and "HP-3F  Paused" in done["transcript"]
+    shown = ok_json(cache, "ticket", "show", ticket_ref)
+    assert shown["ticket"]["status"] == "resolved"
+    kinds = [w["kind"] for w in shown["worklog"]]
+    assert "tree_transcript" in kinds
+
+
+def test_run_errors_are_one_line(cache: Path, ticket_ref: str, tmp_path: Path) -> None:
+    answers = _answers(tmp_path, "a.yaml", {"powered": "Yes", "others": "Yes", "hostname": "x y"})
+    bad = workbench(
+        cache, "tree", "run", "printer-not-printing", "--ticket", ticket_ref, "--answers", answers
+    )
+    assert_one_line_error(bad, 2, "'x y' is refused for 'hostname': a hostname such as")
+    unknown = workbench(
+        cache, "tree", "run", "no-such-tree", "--ticket", ticket_ref, "--answers", answers
+    )
+    assert_one_line_error(unknown, 2, "no tree 'no-such-tree'")
+    # The refused answers changed nothing: the run starts from the beginning.
+    empty = _answers(tmp_path, "none.yaml", {"unrelated": 1})
+    fresh = ok_json(
+        cache, "tree", "run", "printer-not-printing", "--ticket", ticket_ref, "--answers", empty
+    )
+    assert (fresh["node"], fresh["resumed"]) == ("powered", False)

@@ -1,0 +1,373 @@
+"""Push and pull against a real PostgreSQL: fields, conflicts, idempotency, restores, faults."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta, tzinfo
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, create_engine, func, select, text
+from sqlalchemy.pool import NullPool
+
+from tests.integration.sync.conftest import Laptop
+from workbench.core.errors import WorkbenchError
+from workbench.core.query import TicketQuery
+from workbench.store import Store, sync_state
+from workbench.store.database import DB_FILENAME
+from workbench.store.sync_state import PulledChunk
+from workbench.sync import central, client, server
+
+pytestmark = pytest.mark.services
+
+Laptops = Callable[..., Laptop]
+
+
+def _count(url: str, table: str) -> int:
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as db:
+        found = db.scalar(select(func.count()).select_from(central.metadata.tables[table]))
+    engine.dispose()
+    return int(found or 0)
+
+
+def _central_ticket(url: str, ticket_id: str) -> dict[str, object]:
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as db:
+        row = db.execute(select(central.tickets).where(central.tickets.c.id == ticket_id))
+        found = dict(row.mappings().one())
+    engine.dispose()
+    return found
+
+
+def test_new_ticket_gets_a_central_number_and_keeps_its_provisional_ref(
+    laptops: Laptops, central_url: str
+) -> None:
+    ana = laptops("ana.lopez")
+    created = ana.service.create(title="Printer jams", category="hardware", impact=3, urgency=3)
+    provisional = created.ticket.provisional_ref
+    assert provisional is not None and created.ticket.number is None
+
+    report = ana.sync()
+
+    assert report.pushed == 2  # the ticket and its opening worklog entry
+    assert ana.pending == 0
+    number = _central_ticket(central_url, created.ticket.id)["number"]
+    assert isinstance(number, str) and number.startswith("HD-")
+    local = ana.service.detail(provisional)  # the provisional ref still finds it
+    assert local.ticket.number == number
+    assert [hit.summary.ticket.id for hit in ana.service.search(provisional)] == [created.ticket.id]
+
+
+def test_two_laptops_editing_different_fields_both_apply(
+    laptops: Laptops, central_url: str
+) -> None:
+    ana, ben = laptops("ana.lopez"), laptops("ben.okafor")
+    ticket = ana.service.create(title="VPN drops", category="network", impact=2, urgency=2).ticket
+    ana.sync()
+    ben.sync()
+
+    ana.service.update(ticket.id, {"title": "VPN drops every hour"})
+    ben.service.update(ticket.id, {"description": "since the router swap"})
+    assert ana.sync().new_conflicts == 0
+    assert ben.sync().new_conflicts == 0
+    ana.sync()
+
+    for laptop in (ana, ben):
+        seen = laptop.service.detail(ticket.id).ticket
+        assert (seen.title, seen.description) == ("VPN drops every hour", "since the router swap")
+    row = _central_ticket(central_url, ticket.id)
+    assert (row["title"], row["description"]) == ("VPN drops every hour", "since the router swap")
+    assert _count(central_url, "conflicts") == 0
+
+
+def test_same_field_makes_one_conflict_seen_by_both_and_resolvable(laptops: Laptops) -> None:
+    ana, ben = laptops("ana.lopez"), laptops("ben.okafor")
+    ticket = ana.service.create(title="Scanner", category="hardware", impact=3, urgency=3).ticket
+    ana.sync()
+    ben.sync()
+
+    ana.service.update(ticket.id, {"title": "Scanner offline"})
+    ben.service.update(ticket.id, {"title": "Scanner paper jam"})
+    ana.sync()
+    report = ben.sync()
+    ana.sync()
+
+    assert report.new_conflicts == 1
+    for laptop in (ana, ben):
+        with laptop.store.read() as db:
+            (conflict,) = sync_state.conflicts(db)
+        assert (conflict.field, conflict.their_value, conflict.their_author) == (
+            "title",
+            "Scanner offline",
+            "ana.lopez",
+        )
+        assert (conflict.mine_value, conflict.my_author) == ("Scanner paper jam", "ben.okafor")
+        # The server's value stands until someone decides.
+        assert laptop.service.detail(ticket.id).ticket.title == "Scanner offline"
+
+    with ben.store.write() as tx:
+        sync_state.resolve_conflict(tx, conflict.id, "mine", "ben.okafor")
+    assert ben.service.detail(ticket.id).ticket.title == "Scanner paper jam"
+    ben.sync()
+    ana.sync()
+    for laptop in (ana, ben):
+        assert laptop.service.detail(ticket.id).ticket.title == "Scanner paper jam"
+        with laptop.store.read() as db:
+            assert sync_state.conflicts(db) == []
+            (done,) = sync_state.conflicts(db, include_resolved=True)
+        assert (done.resolution, done.resolved_by) == ("mine", "ben.okafor")
+
+
+def test_a_pushed_batch_sent_again_is_recognised_not_reapplied(
+    laptops: Laptops, central_url: str
+) -> None:
+    ana = laptops("ana.lopez")
+    ticket = ana.service.create(title="Mouse", category="hardware", impact=3, urgency=3).ticket
+    ana.service.note(ticket.id, "swapped the mouse", minutes=5)
+    with ana.store.read() as db:
+        ops = db.outbox()
+    engine = central.connect(central_url)
+    with engine.begin() as db:
+        first = server.push_batch(db, "ana.lopez", ops)
+    with engine.begin() as db:
+        again = server.push_batch(db, "ana.lopez", ops)
+    engine.dispose()
+
+    assert (first.applied, first.duplicates) == (3, 0)
+    assert (again.applied, again.duplicates, again.restored) == (0, 3, False)
+    # The acknowledgement was "lost": the laptop still sends everything, nothing doubles.
+    assert ana.sync().duplicates == 3
+    assert ana.pending == 0
+    assert _count(central_url, "worklog") == 2
+    assert _count(central_url, "tickets") == 1
+
+
+def test_a_gap_in_mutation_ids_is_rejected_and_changes_nothing(
+    laptops: Laptops, central_url: str
+) -> None:
+    ana = laptops("ana.lopez")
+    ana.service.create(title="Badge reader", category="hardware", impact=3, urgency=3)
+    with ana.store.read() as db:
+        ops = db.outbox()
+    engine = central.connect(central_url)
+    with pytest.raises(server.PushRejected, match="gap"), engine.begin() as db:
+        server.push_batch(db, "ana.lopez", ops[1:])
+    engine.dispose()
+    assert _count(central_url, "mutation_log") == 0
+    assert _count(central_url, "worklog") == 0
+    ana.sync()
+    assert _count(central_url, "worklog") == 1
+
+
+def test_a_laptop_restored_from_backup_renumbers_and_loses_nothing(
+    laptops: Laptops, central_url: str
+) -> None:
+    ana = laptops("ana.lopez")
+    ticket = ana.service.create(title="Dock", category="hardware", impact=3, urgency=3).ticket
+    ana.sync()
+    ana.service.note(ticket.id, "before the backup, pending")
+    backup = ana.data_dir.parent / "backup.sqlite3"
+    live, copy = sqlite3.connect(ana.store.path), sqlite3.connect(backup)
+    live.backup(copy)
+    live.close()
+    copy.close()
+    ana.service.note(ticket.id, "after the backup, synced, then the disk died")
+    ana.sync()
+    old_client = ana.reports[-1].client_id
+
+    # The disk dies; yesterday's file comes back, and work goes on before the next sync.
+    ana.store.close()
+    for leftover in ("-wal", "-shm"):
+        ana.data_dir.joinpath(DB_FILENAME + leftover).unlink(missing_ok=True)
+    shutil.copyfile(backup, ana.data_dir / DB_FILENAME)
+    ana.store.engine = Store.open(ana.data_dir).engine  # the service and sync keep this Store
+    ana.service.note(ticket.id, "after the restore")
+    report = ana.sync()
+
+    assert report.renumbered and report.client_id != old_client
+    assert ana.pending == 0
+    texts = sorted(w.text for w in ana.service.detail(ticket.id).worklog if w.kind.value == "note")
+    assert texts == sorted(
+        [
+            "before the backup, pending",
+            "after the backup, synced, then the disk died",
+            "after the restore",
+        ]
+    )
+    assert _count(central_url, "worklog") == 4  # the opening entry and three notes, once each
+
+
+def _terminate_after(monkeypatch: pytest.MonkeyPatch, url: str, operations: int) -> None:
+    """Make the server drop the pushing connection after `operations` applied operations."""
+    real_apply = server._Batch.apply
+    seen = {"n": 0}
+
+    def apply(batch: server._Batch, op: object) -> None:
+        real_apply(batch, op)  # type: ignore[arg-type]
+        seen["n"] += 1
+        if seen["n"] == operations:
+            pid = batch.db.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            admin = create_engine(url, poolclass=NullPool)
+            with admin.connect() as db:
+                db.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            admin.dispose()
+
+    monkeypatch.setattr(server._Batch, "apply", apply)
+
+
+def test_connection_dropped_mid_push_loses_nothing(
+    laptops: Laptops, central_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ana = laptops("ana.lopez", batch=4)
+    ticket = ana.service.create(title="Wi-Fi", category="network", impact=3, urgency=3).ticket
+    for n in range(6):
+        ana.service.note(ticket.id, f"note {n}")
+    _terminate_after(monkeypatch, central_url, 6)  # in the second batch
+
+    with pytest.raises(WorkbenchError, match="central database"):
+        ana.sync()
+    assert ana.pending == 4  # the first batch of four was committed and acknowledged
+    monkeypatch.undo()
+
+    ana.sync()
+    assert ana.pending == 0
+    assert _count(central_url, "worklog") == 7
+    assert _count(central_url, "mutation_log") == 8
+
+
+def test_lost_acknowledgement_after_commit_sends_again_without_duplicates(
+    laptops: Laptops, central_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ana = laptops("ana.lopez")
+    ana.service.create(title="Monitor", category="hardware", impact=3, urgency=3)
+
+    def crash(*_args: object) -> int:
+        raise OSError("the laptop lost power")
+
+    monkeypatch.setattr(sync_state, "acknowledge", crash)
+    with pytest.raises(OSError, match="power"):
+        ana.sync()
+    monkeypatch.undo()
+    assert ana.pending == 2
+
+    assert ana.sync().duplicates == 2
+    assert (_count(central_url, "tickets"), _count(central_url, "worklog")) == (1, 1)
+
+
+def test_connection_dropped_mid_pull_resumes_from_the_last_window(
+    laptops: Laptops, central_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ben = laptops("ben.okafor", window=3)  # has the reference data (versions 1-6) only
+    ana = laptops("ana.lopez")
+    ticket = ana.service.create(title="Phone", category="phone", impact=3, urgency=3).ticket
+    for n in range(10):
+        ana.service.note(ticket.id, f"call {n}")
+    ana.sync()  # versions 7-18: the ticket, its opening entry and ten notes
+
+    real_read = server.read_window
+    calls = {"n": 0}
+
+    def read(db: Connection, after: int, upper: int) -> PulledChunk:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            pid = db.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            admin = create_engine(central_url, poolclass=NullPool)
+            with admin.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            admin.dispose()
+        return real_read(db, after, upper)
+
+    monkeypatch.setattr(server, "read_window", read)
+    with pytest.raises(WorkbenchError, match="central database"):
+        ben.sync()
+    with ben.store.read() as db:
+        assert sync_state.cursor(db) == 9  # the window (6, 9] was applied, with its cursor
+    assert len(ben.service.detail(ticket.id).worklog) == 2
+    monkeypatch.undo()
+
+    ben.sync()
+    assert len(ben.service.detail(ticket.id).worklog) == 11
+    with ben.store.read() as db:
+        assert sync_state.cursor(db) == 18
+
+
+def test_sanity_check_resyncs_a_cache_that_lost_rows_and_keeps_its_outbox(
+    laptops: Laptops, central_url: str
+) -> None:
+    ana = laptops("ana.lopez")
+    ticket = ana.service.create(title="Toner", category="printing", impact=3, urgency=3).ticket
+    ana.service.note(ticket.id, "ordered toner")
+    ana.sync()
+    assert not ana.reports[-1].resynced
+    with ana.store.write() as tx:  # a row vanishes from the cache behind the sync's back
+        tx._db.exec_driver_sql("DELETE FROM worklog WHERE text = 'ordered toner'")
+    ana.service.note(ticket.id, "toner arrived")  # pending while the check runs
+
+    report = ana.sync()
+
+    assert report.resynced and report.mismatched == ()
+    notes = {w.text for w in ana.service.detail(ticket.id).worklog}
+    assert {"ordered toner", "toner arrived"} <= notes
+    assert ana.pending == 0
+    assert _count(central_url, "worklog") == 3
+
+
+def test_concurrent_pushes_are_serialised_by_the_clock_row(
+    laptops: Laptops, central_url: str
+) -> None:
+    crew = [laptops(login, batch=3) for login in ("ana.lopez", "ben.okafor", "cara.nguyen")]
+    for n, laptop in enumerate(crew):
+        ticket = laptop.service.create(title=f"desk {n}", category="other", impact=3, urgency=3)
+        for k in range(12):
+            laptop.service.note(ticket.ticket.id, f"note {n}.{k}")
+    threads = [threading.Thread(target=laptop.sync) for laptop in crew]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for laptop in crew:
+        laptop.sync()
+
+    engine = create_engine(central_url, poolclass=NullPool)
+    with engine.connect() as db:
+        versions = [
+            v for table in central.SYNCED for v in db.execute(select(table.c.version)).scalars()
+        ]
+        clock = db.scalar(select(central.sync_clock.c.clock))
+    engine.dispose()
+    assert len(versions) == len(set(versions)) and max(versions) == clock  # one per change
+    assert _count(central_url, "worklog") == 3 * 13
+    for laptop in crew:
+        assert laptop.pending == 0
+        assert len(laptop.service.find(TicketQuery())) == 3
+
+
+def test_central_migrations_match_the_tables_the_code_uses(central_url: str) -> None:
+    assert central.init_central(central_url) == "c0001"  # again: nothing to do, no error
+    engine = create_engine(central_url, poolclass=NullPool)
+    with engine.connect() as db:
+        diff = compare_metadata(MigrationContext.configure(db), central.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+@pytest.mark.parametrize(("offset", "flagged"), [(timedelta(days=1), True), (timedelta(0), False)])
+def test_a_client_clock_far_off_the_servers_is_flagged(
+    laptops: Laptops, monkeypatch: pytest.MonkeyPatch, offset: timedelta, flagged: bool
+) -> None:
+    ana = laptops("ana.lopez")
+
+    class SkewedClock(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> SkewedClock:
+            return super().now(tz) + offset  # type: ignore[return-value]
+
+    monkeypatch.setattr(client, "datetime", SkewedClock)
+    report = ana.sync()
+    assert report.clock_flagged is flagged
+    assert abs(report.clock_skew_s - offset.total_seconds()) < 60

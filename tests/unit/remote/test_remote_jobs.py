@@ -1,0 +1,113 @@
+"""Job results on tickets, the known-hosts file and line splitting (no network)."""
+
+from __future__ import annotations
+
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+import paramiko
+import pytest
+
+from tests.support.sshd import _write_ed25519_key, sha256_fingerprint
+from tests.support.workbench import AGENT, Clock
+from workbench.core.errors import BadInput, NotFound
+from workbench.core.models import WorklogKind
+from workbench.remote.hostkeys import KnownHosts, fingerprint
+from workbench.remote.jobs import JobResult
+from workbench.remote.outcome import Outcome
+from workbench.remote.ssh import LineSplitter, classify
+from workbench.services.remote import RemoteService
+from workbench.services.tickets import TicketService
+
+
+def result(clock: Clock, ticket_ref: str | None, seconds: float) -> JobResult:
+    return JobResult(
+        id="job-1",
+        recipe_id="ad.reset-password",
+        host="mgmt01",
+        port=22,
+        username="admin",
+        technician=AGENT.login,
+        ticket_ref=ticket_ref,
+        params={"account": "dana.w", "password": "********"},
+        outcome=Outcome.OK,
+        exit_code=0,
+        message="exit code 0",
+        started_at=clock.now,
+        finished_at=clock.now + timedelta(seconds=seconds),
+        log_path=Path("/data/remote-jobs/x.log"),
+        stdout_tail=("password reset for dana.w",),
+        stderr_tail=(),
+    )
+
+
+@pytest.mark.parametrize(("seconds", "minutes"), [(3, 1), (60, 1), (61, 2), (3600 * 30, 1440)])
+def test_record_appends_remote_job_with_minutes(
+    service: TicketService, clock: Clock, seconds: float, minutes: int
+) -> None:
+    ref = service.create(title="Locked out", category="account", impact=3, urgency=2).ticket.ref
+    remote = RemoteService(service)
+    entry = remote.record(result(clock, ref, seconds))
+    assert entry is not None
+    worklog = service.detail(ref).worklog
+    assert worklog[-1] == entry
+    assert (entry.kind, entry.minutes, entry.author) == (
+        WorklogKind.REMOTE_JOB,
+        minutes,
+        AGENT.login,
+    )
+    assert "ad.reset-password on admin@mgmt01:22: ok, exit code 0" in entry.text
+    assert "password=********" in entry.text
+    # The entry travels to the central database like every other worklog entry.
+    with service.store.read() as db:
+        assert any(op.entity_id == entry.id for op in db.outbox())
+
+
+def test_record_without_ticket_writes_nothing_and_unknown_ticket_is_refused(
+    service: TicketService, clock: Clock
+) -> None:
+    remote = RemoteService(service)
+    assert remote.record(result(clock, None, 5)) is None
+    with pytest.raises(NotFound):
+        remote.ticket_for_job("HD-424242")
+
+
+def test_known_hosts_add_list_forget(tmp_path: Path) -> None:
+    line = _write_ed25519_key(tmp_path / "host", "h")
+    key = paramiko.PKey.from_path(tmp_path / "host")
+    known = KnownHosts(tmp_path / "data" / "known_hosts")
+    assert known.entries() == []
+    known.add("10.0.0.5", 22, key)
+    known.add("::1", 2222, key)
+    assert fingerprint(key) == sha256_fingerprint(line)
+    assert [(e.name, e.fingerprint) for e in known.entries()] == [
+        ("10.0.0.5", fingerprint(key)),
+        ("[::1]:2222", fingerprint(key)),
+    ]
+    assert stat.S_IMODE(known.path.stat().st_mode) == 0o600
+    assert known.forget("::1", 2222) == 1
+    assert [e.name for e in known.entries()] == ["10.0.0.5"]
+    with pytest.raises(BadInput, match=r"no known host key for \[::1\]:2222"):
+        known.forget("::1", 2222)
+
+
+def test_line_splitter_handles_split_utf8_crlf_and_long_lines() -> None:
+    lines: list[tuple[str, str]] = []
+    splitter = LineSplitter("stdout", lambda s, line: lines.append((s, line)))
+    data = "grüße\r\nzwei\n".encode() + b"\xff" + b"x" * 70000
+    for i in range(20):  # byte by byte: a multi-byte character is split across reads
+        splitter.feed(data[i : i + 1])
+    splitter.feed(data[20:])
+    splitter.feed(b"", final=True)
+    texts = [line for _, line in lines]
+    assert texts[:2] == ["grüße", "zwei"]
+    assert "".join(texts[2:]) == "\ufffd" + "x" * 70000
+    assert max(len(t) for t in texts) <= 65536
+
+
+def test_classify_exit_codes() -> None:
+    assert classify(0, (0, 259), (3010,)) is Outcome.OK
+    assert classify(259, (0, 259), (3010,)) is Outcome.OK
+    assert classify(3010, (0, 259), (3010,)) is Outcome.REBOOT_NEEDED
+    assert classify(1, (0, 259), (3010,)) is Outcome.FAILED

@@ -1,0 +1,102 @@
+"""The cache's side of sync and the protocol's pure parts, without a server."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from workbench.core.errors import BadInput, NotFound
+from workbench.services.tickets import TicketService
+from workbench.store import Store, sync_state
+from workbench.sync import central, server
+
+
+def test_content_hash_is_stable_and_covers_every_part(store: Store, service: TicketService) -> None:
+    service.create(title="Laptop", category="hardware", impact=3, urgency=3)
+    with store.read() as db:
+        op = db.outbox()[0]
+    assert server.content_hash(op) == server.content_hash(replace(op, fields=dict(op.fields)))
+    changed = [
+        replace(op, fields={**op.fields, "title": "Desktop"}),
+        replace(op, base_version=op.base_version + 1),
+        replace(op, entity_id="other"),
+        replace(op, op="update"),
+    ]
+    assert len({server.content_hash(other) for other in [op, *changed]}) == 5
+    # Who sent it and under which number is the log's key, not part of the content.
+    assert server.content_hash(replace(op, client_id="x", mutation_id=99)) == (
+        server.content_hash(op)
+    )
+
+
+def test_new_client_id_renumbers_pending_operations_in_order(
+    store: Store, service: TicketService
+) -> None:
+    ticket = service.create(title="Dock", category="hardware", impact=3, urgency=3).ticket
+    service.note(ticket.id, "first")
+    service.note(ticket.id, "second")
+    with store.write() as tx:
+        sync_state.acknowledge(tx, tx.client_id, 2)  # the ticket and its opening entry
+        before = tx.outbox()
+        new_id = sync_state.take_new_client_id(tx)
+        after = tx.outbox()
+    assert [op.mutation_id for op in before] == [3, 4]
+    assert [op.mutation_id for op in after] == [1, 2]
+    assert {op.client_id for op in after} == {new_id} != {before[0].client_id}
+    assert [(op.entity_id, op.fields) for op in after] == [
+        (op.entity_id, op.fields) for op in before
+    ]
+    service.note(ticket.id, "third")
+    with store.read() as db:
+        assert [op.mutation_id for op in db.outbox()] == [1, 2, 3]
+
+
+def test_resolving_an_unknown_or_settled_conflict_is_refused(store: Store) -> None:
+    with store.write() as tx:
+        with pytest.raises(NotFound, match="no conflict 7"):
+            sync_state.resolve_conflict(tx, 7, "mine", "ana.lopez")
+        with pytest.raises(BadInput, match="theirs"):
+            sync_state.resolve_conflict(tx, 7, "both", "ana.lopez")
+
+
+def test_urls_are_checked_and_never_shown_with_their_password() -> None:
+    url = "postgresql://ana:hunter2@db.example:5433/helpdesk?sslmode=verify-full"
+    assert "hunter2" not in central.masked(url)
+    parsed = central.parse_url(url)
+    assert (parsed.drivername, parsed.query["sslmode"]) == ("postgresql+psycopg", "verify-full")
+    for bad, message in [
+        ("mysql://ana@db/helpdesk", "PostgreSQL"),
+        ("postgresql://ana@db", "names no database"),
+        ("not a url", "not a database URL"),
+    ]:
+        with pytest.raises(BadInput, match=message):
+            central.parse_url(bad)
+
+
+def test_a_pulled_row_gets_the_pending_edit_on_top(store: Store, service: TicketService) -> None:
+    ticket = service.create(title="Old", category="hardware", impact=3, urgency=3).ticket
+    with store.write() as tx:
+        sync_state.acknowledge(tx, tx.client_id, 99)
+    service.update(ticket.id, {"title": "Mine, not sent yet"})
+    server_row = {
+        **{name: getattr(ticket, name) for name in ticket.__dataclass_fields__},
+        "number": "HD-000042",
+        "description": "changed by someone else",
+        "sla_pauses": "[]",
+        "version": 12,
+    }
+    chunk = sync_state.PulledChunk(12, {"tickets": [server_row]}, [])
+    with store.write() as tx:
+        sync_state.apply_chunk(tx, chunk)
+    shown = service.detail("HD-42").ticket
+    assert (shown.title, shown.description, shown.version) == (
+        "Mine, not sent yet",
+        "changed by someone else",
+        12,
+    )
+    assert service.detail(ticket.provisional_ref or "").ticket.id == ticket.id
+    with store.read() as db:
+        assert sync_state.cursor(db) == 12
+        (pending,) = [op for op in db.outbox() if op.entity == "ticket"]  # still to be sent
+    assert pending.fields["title"] == "Mine, not sent yet"

@@ -1,0 +1,582 @@
+"""`workbench recipe ...` and `workbench remote ...`: recipes and remote runs over SSH."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from workbench.cli import render
+from workbench.cli.context import AppContext
+from workbench.cli.options import json_option, with_app
+from workbench.core.errors import BadInput, WorkbenchError
+from workbench.remote.recipes import (
+    Param,
+    ParamType,
+    Protocol,
+    Recipe,
+    RecipeError,
+    load_library,
+    load_recipe,
+)
+
+if TYPE_CHECKING:
+    from workbench.remote.jobs import JobRequest, JobResult
+    from workbench.remote.ssh import SshTarget
+    from workbench.remote.winrm import WinrmTarget
+
+# paramiko (hostkeys, ssh, jobs) is imported inside the commands that need it: every other
+# command of the CLI starts faster without it.
+
+log = logging.getLogger(__name__)
+_FINGERPRINT = re.compile(r"^SHA256:[A-Za-z0-9+/]{43}=?$")
+
+
+# -- recipes ---------------------------------------------------------------------------------
+
+
+def _param_json(param: Param) -> dict[str, Any]:
+    data = render.record_json(param)
+    return {k: v for k, v in data.items() if v not in (None, [], "")}
+
+
+def _recipe_json(recipe: Recipe, full: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": recipe.id,
+        "title": recipe.title,
+        "protocol": recipe.protocol.value,
+        "shell": recipe.shell.value,
+        "confirm": recipe.confirm,
+        "timeout": recipe.timeout,
+        "params": [_param_json(p) for p in recipe.params],
+    }
+    if full:
+        data |= {
+            "description": recipe.description,
+            "exit_codes": {"ok": list(recipe.ok_codes), "reboot": list(recipe.reboot_codes)},
+            "script": recipe.script,
+            "expected_output": recipe.expected_output,
+            "source": str(recipe.source),
+        }
+    return data
+
+
+@click.group()
+def recipe() -> None:
+    """Remote-action recipes (resources/recipes/*.yaml)."""
+
+
+@recipe.command("list")
+@json_option
+def recipe_list(as_json: bool) -> None:
+    """The shipped recipes."""
+    recipes = list(load_library())
+    if as_json:
+        render.emit_json({"recipes": [_recipe_json(r) for r in recipes]})
+        return
+    render.print_table(
+        [
+            [r.id, r.protocol.value, "yes" if r.confirm else "",
+             ", ".join(p.name for p in r.params), r.title]
+            for r in recipes
+        ],
+        ["ID", "PROTOCOL", "CHANGES", "PARAMS", "TITLE"],
+    )  # fmt: skip
+
+
+@recipe.command("show")
+@click.argument("recipe_id")
+@json_option
+def recipe_show(recipe_id: str, as_json: bool) -> None:
+    """A recipe's parameters, script and expected output."""
+    found = load_library().get(recipe_id)
+    if as_json:
+        render.emit_json(_recipe_json(found, full=True))
+        return
+    click.echo(f"{found.id}: {found.title}")
+    if found.description:
+        click.echo(found.description.strip())
+    click.echo(
+        f"protocol {found.protocol.value}, shell {found.shell.value}, timeout {found.timeout} s"
+        f"{', asks for confirmation' if found.confirm else ''}; exit codes ok "
+        f"{list(found.ok_codes)}, reboot {list(found.reboot_codes)}"
+    )
+    click.echo("parameters:" if found.params else "parameters: none")
+    for param in found.params:
+        click.echo(f"  {param.name}: {_describe(param)}")
+    click.echo("script:")
+    click.echo("".join(f"  {line}\n" for line in found.script.splitlines()), nl=False)
+    if found.expected_output:
+        click.echo("expected output:")
+        click.echo("".join(f"  {line}\n" for line in found.expected_output.splitlines()), nl=False)
+
+
+def _describe(param: Param) -> str:
+    parts = [param.type.value]
+    if param.pattern:
+        parts.append(f"matching {param.pattern}")
+    if param.choices:
+        parts.append("one of " + "|".join(param.choices))
+    if param.minimum is not None or param.maximum is not None:
+        parts.append(f"{param.minimum if param.minimum is not None else ''}.."
+                     f"{param.maximum if param.maximum is not None else ''}")  # fmt: skip
+    parts.append("required" if param.required else f"default {param.default!r}"
+                 if param.default is not None else "optional")  # fmt: skip
+    if param.keyring:
+        parts.append(f"keyring {param.keyring}")
+    text = ", ".join(parts)
+    return f"{text} - {param.description}" if param.description else text
+
+
+@recipe.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def recipe_validate(paths: tuple[Path, ...]) -> None:
+    """Check recipe files (or directories of them); every problem with file, line and column."""
+    files = [f for p in paths for f in (sorted(p.glob("*.yaml")) if p.is_dir() else [p])]
+    problems: list[str] = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        try:
+            loaded = load_recipe(path)
+        except RecipeError as exc:
+            problems.extend(exc.problems)
+            continue
+        if loaded.id in seen:
+            problems.append(f"{path}: id {loaded.id!r} is also used by {seen[loaded.id]}")
+        seen[loaded.id] = path
+        click.echo(f"ok {path} ({loaded.id})")
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        raise WorkbenchError(f"{len(problems)} problem(s) in the recipes checked")
+    if not files:
+        raise BadInput("no recipe files found in the given paths")
+
+
+# -- remote runs -------------------------------------------------------------------------------
+
+
+def _values(found: Recipe, pairs: tuple[str, ...]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise BadInput(f"--param takes NAME=VALUE, not {pair!r}")
+        param = found.param(name.strip())
+        if param.type is ParamType.SECRET:
+            raise BadInput(
+                f"parameter {param.name!r} is a secret: it comes from the keyring or a prompt, "
+                "never from the command line"
+            )
+        values[param.name] = param.check(value)
+    return values
+
+
+def _add_secrets(found: Recipe, values: dict[str, str]) -> None:
+    for param in found.secret_params:
+        secret = _secret(param)
+        if secret is not None:
+            values[param.name] = secret
+
+
+def _secret(param: Param) -> str | None:
+    if param.keyring:
+        import keyring  # noqa: PLC0415  (loads the OS backend; only needed for secrets)
+        from keyring.errors import KeyringError  # noqa: PLC0415
+
+        try:
+            stored = keyring.get_password(param.keyring, param.name)
+        except KeyringError as exc:
+            # No usable keyring (e.g. a headless session): asking is the documented fallback.
+            log.warning("keyring unavailable for %s: %s", param.keyring, exc)
+            stored = None
+        if stored is not None:
+            return stored
+    if not param.required:
+        return None
+    value: str = click.prompt(f"{param.name} (secret)", hide_input=True, err=True)
+    return value
+
+
+def _confirm(found: Recipe, host: str, yes: bool) -> None:
+    if not found.confirm or yes:
+        return
+    if not sys.stdin.isatty():
+        raise BadInput(f"recipe {found.id} changes the machine: confirm with --yes")
+    click.confirm(f"Run {found.id} ({found.title}) on {host}?", abort=True, err=True)
+
+
+def _stream(stream: str, line: str) -> None:
+    click.echo(line, err=stream == "stderr")
+
+
+def _result_json(result: JobResult, recorded: bool) -> dict[str, Any]:
+    data = render.record_json(result)
+    data |= {
+        "seconds": round(result.seconds, 3),
+        "worklog": recorded,
+        "log_path": str(result.log_path),
+    }
+    return data
+
+
+_TARGET = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:@\s]+))"
+                   r"(?::(?P<port>\d{1,5}))?$")  # fmt: skip
+
+
+def _parse_target(text: str, default_user: str, default_port: int, what: str) -> SshTarget:
+    from workbench.remote.ssh import SshTarget  # noqa: PLC0415
+
+    match = _TARGET.match(text)
+    port = int(match.group("port") or default_port) if match else 0
+    if match is None or not 0 < port < 65536:
+        raise BadInput(f"{what} takes [USER@]HOST[:PORT], not {text!r}")
+    return SshTarget(match.group("v6") or match.group("host"), match.group("user") or default_user,
+                     port)  # fmt: skip
+
+
+@click.group()
+def remote() -> None:
+    """Run recipes on machines over SSH; manage trusted host keys."""
+
+
+def _shared_run_options(func: Any) -> Any:
+    """The options `remote run` and `remote fanout` share: login, parameters, confirmation."""
+    options = [
+        click.option("--port", type=click.IntRange(1, 65535),
+                     help="Default: 22 for SSH, 5986 for WinRM (5985 with --http)."),
+        click.option("--protocol", type=click.Choice([p.value for p in Protocol]),
+                     help="Transport (default: the recipe's)."),
+        click.option("--user", help="Login name (default: your local user name)."),
+        click.option("--identity", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Private key file."),
+        click.option("--agent", is_flag=True, help="Also try the keys of a running SSH agent."),
+        click.option("--ask-password", is_flag=True, help="Prompt for an SSH password."),
+        click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+                     help="A recipe parameter (repeatable). Secrets are prompted for."),
+        click.option("--jump", metavar="[USER@]HOST[:PORT]",
+                     help="Reach the host through this SSH host (same key/agent/password)."),
+        click.option("--yes", is_flag=True, help="Confirm a recipe that changes the machine."),
+        click.option("--winrm-transport", default="ntlm", show_default=True,
+                     type=click.Choice(["ntlm", "kerberos", "credssp", "certificate", "basic"])),
+        click.option("--http", is_flag=True, help="WinRM over plain HTTP (not with basic)."),
+        click.option("--ca-file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+                     help="WinRM: trust this CA (an internal CA) for the server certificate."),
+        click.option("--client-cert", type=click.Path(path_type=Path, dir_okay=False),
+                     help="WinRM certificate transport: client certificate (PEM)."),
+        click.option("--client-key", type=click.Path(path_type=Path, dir_okay=False),
+                     help="WinRM certificate transport: its private key (PEM)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _prepare(
+    app: AppContext,
+    recipe_id: str,
+    hosts: list[str],
+    options: dict[str, Any],
+    ticket_ref: str | None = None,
+    accept_host_key: str | None = None,
+) -> list[JobRequest]:
+    """Everything checked and asked for before any connection: one request per host."""
+    from workbench.services.remote import RemoteService  # noqa: PLC0415
+
+    found = load_library().get(recipe_id)
+    winrm = (options["protocol"] or found.protocol) == Protocol.WINRM
+    if accept_host_key is not None and not _FINGERPRINT.match(accept_host_key):
+        raise BadInput(f"--accept-host-key takes a fingerprint SHA256:<43 characters>, not "
+                       f"{accept_host_key!r}")  # fmt: skip
+    if winrm and (accept_host_key or options["jump"] or options["identity"] or options["agent"]):
+        raise BadInput(
+            "--accept-host-key, --jump, --identity and --agent are for SSH; WinRM checks the "
+            "server's TLS certificate (--ca-file) and logs in with a password or certificate"
+        )
+    service = RemoteService(app.tickets)
+    technician = service.technician()
+    if ticket_ref is not None:
+        ticket_ref = service.ticket_for_job(ticket_ref).ref
+    login = options["user"] or getpass.getuser()
+    default_port = options["port"] or (
+        (5985 if options["http"] else 5986) if winrm else 22
+    )  # fmt: skip
+    targets = [_parse_target(h, login, default_port, "a host") for h in hosts]
+    if winrm:
+        for parsed in targets:  # refuse bad combinations before asking anything
+            _winrm_target(parsed, options, "checked").check()
+    # Order: plain values checked, then the confirmation, then secrets asked for, then all
+    # validated together - nothing is asked for a run that is refused anyway.
+    values = _values(found, options["params"])
+    _confirm(found, ", ".join(hosts), options["yes"])
+    _add_secrets(found, values)
+    found.validate(values)
+    if winrm:
+        return _winrm_requests(found, values, targets, options, technician, ticket_ref)
+    return _ssh_requests(found, values, targets, options, technician, ticket_ref, accept_host_key)
+
+
+def _ssh_requests(
+    found: Recipe,
+    values: dict[str, str],
+    targets: list[SshTarget],
+    options: dict[str, Any],
+    technician: str,
+    ticket_ref: str | None,
+    accept_host_key: str | None,
+) -> list[JobRequest]:
+    from workbench.remote.jobs import JobRequest  # noqa: PLC0415
+    from workbench.remote.ssh import SshAuth  # noqa: PLC0415
+
+    login = targets[0].username
+    jump = _parse_target(options["jump"], login, 22, "--jump") if options["jump"] else None
+    password = (
+        click.prompt("SSH password", hide_input=True, err=True) if options["ask_password"] else None
+    )
+    auth = SshAuth(identity=options["identity"], password=password, allow_agent=options["agent"])
+    return [
+        JobRequest(
+            recipe=found,
+            values=values,
+            target=target,
+            auth=auth,
+            jump=(jump, auth) if jump else None,
+            technician=technician,
+            ticket_ref=ticket_ref,
+            accept_host_key=accept_host_key.rstrip("=") if accept_host_key else None,
+        )
+        for target in targets
+    ]
+
+
+def _winrm_target(parsed: SshTarget, options: dict[str, Any], password: str | None) -> WinrmTarget:
+    from workbench.remote.winrm import WinrmTarget  # noqa: PLC0415
+
+    return WinrmTarget(
+        parsed.host, parsed.username, parsed.port,
+        transport=options["winrm_transport"], https=not options["http"],
+        ca_file=options["ca_file"], password=password,
+        cert_pem=options["client_cert"], cert_key_pem=options["client_key"],
+    )  # fmt: skip
+
+
+def _winrm_requests(
+    found: Recipe,
+    values: dict[str, str],
+    targets: list[SshTarget],
+    options: dict[str, Any],
+    technician: str,
+    ticket_ref: str | None,
+) -> list[JobRequest]:
+    from workbench.remote.jobs import JobRequest  # noqa: PLC0415
+
+    needs_password = options["winrm_transport"] != "certificate"
+    password = click.prompt("WinRM password", hide_input=True, err=True) if needs_password else None
+    return [
+        JobRequest(
+            recipe=found,
+            values=values,
+            target=_winrm_target(parsed, options, password),
+            auth=None,
+            technician=technician,
+            ticket_ref=ticket_ref,
+        )
+        for parsed in targets
+    ]
+
+
+def _outcome_text(result: JobResult) -> str:
+    code = f", exit code {result.exit_code}" if result.exit_code is not None else ""
+    return f"{result.outcome.label}{code} in {result.seconds:.1f} s - {result.message}"
+
+
+@remote.command("run")
+@click.argument("recipe_id", metavar="RECIPE")
+@click.option("--host", required=True, help="Host name or address of the machine.")
+@_shared_run_options
+@click.option("--ticket", "ticket_ref", metavar="REF", help="Record the job on this ticket.")
+@click.option("--accept-host-key", metavar="SHA256:...",
+              help="Trust the host's key if it has exactly this fingerprint.")  # fmt: skip
+@json_option
+@with_app
+def remote_run(
+    app: AppContext,
+    recipe_id: str,
+    host: str,
+    ticket_ref: str | None,
+    accept_host_key: str | None,
+    as_json: bool,
+    **options: Any,
+) -> int:
+    """Run RECIPE on --host, streaming its output, then print the outcome.
+
+    Exit 0 when ok or reboot needed, 1 for any other outcome, 2 for bad input.
+    """
+    from workbench.remote.jobs import JobRunner  # noqa: PLC0415
+    from workbench.services.remote import RemoteService  # noqa: PLC0415
+
+    [request] = _prepare(app, recipe_id, [host], options, ticket_ref, accept_host_key)
+    runner = JobRunner(app.data_dir, max_workers=1)
+    try:
+        job = runner.submit(request, None if as_json else _stream)
+        try:
+            result = job.result()
+        except KeyboardInterrupt:
+            job.cancel()
+            result = job.result()
+    finally:
+        runner.shutdown()
+    recorded = RemoteService(app.tickets).record(result) is not None
+    if as_json:
+        render.emit_json(_result_json(result, recorded))
+    else:
+        click.echo(
+            f"{recipe_id} on {host}: {_outcome_text(result)}"
+            + (f"; recorded on {request.ticket_ref}" if recorded else "")
+            + f"; log {result.log_path}"
+        )
+    return 0 if result.outcome.succeeded else 1
+
+
+def _target_text(request: JobRequest, result: JobResult) -> str:
+    host = f"[{result.host}]" if ":" in result.host else result.host
+    return f"{request.target.username}@{host}:{result.port}"
+
+
+def _read_hosts(hosts: tuple[str, ...], hosts_file: Path | None) -> list[str]:
+    names = list(hosts)
+    if hosts_file is not None:
+        try:
+            text = hosts_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BadInput(f"cannot read {hosts_file}: {exc.strerror}") from None
+        names += [ln.split("#")[0].strip() for ln in text.splitlines() if ln.split("#")[0].strip()]
+    unique = list(dict.fromkeys(names))
+    if not unique:
+        raise BadInput("name at least one host: --host H (repeatable) or --hosts-file FILE")
+    return unique
+
+
+@remote.command("fanout")
+@click.argument("recipe_id", metavar="RECIPE")
+@click.option(
+    "--host",
+    "hosts",
+    multiple=True,
+    metavar="[USER@]HOST[:PORT]",
+    help="A target host (repeatable).",
+)
+@click.option(
+    "--hosts-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="One host a line (# comments); e.g. a retry list written by an earlier run.",
+)
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
+@_shared_run_options
+@json_option
+@with_app
+def remote_fanout(
+    app: AppContext,
+    recipe_id: str,
+    hosts: tuple[str, ...],
+    hosts_file: Path | None,
+    concurrency: int,
+    as_json: bool,
+    **options: Any,
+) -> int:
+    """Run RECIPE on many hosts, at most --concurrency at a time; a result table at the end.
+
+    Host keys must be trusted already (`remote run --accept-host-key` per host). Hosts that
+    were unreachable are written to a retry list to pass back with --hosts-file.
+    Exit 0 when every host ended ok or reboot needed, else 1.
+    """
+    from workbench.remote.jobs import JOBS_DIRNAME, JobRunner  # noqa: PLC0415
+    from workbench.remote.outcome import Outcome  # noqa: PLC0415
+
+    requests = _prepare(app, recipe_id, _read_hosts(hosts, hosts_file), options)
+    runner = JobRunner(app.data_dir, max_workers=concurrency)
+
+    def prefixed(host: str) -> Any:
+        return lambda stream, line: _stream(stream, f"{host} | {line}")
+
+    try:
+        jobs = [runner.submit(r, None if as_json else prefixed(r.target.host)) for r in requests]
+        try:
+            results = [job.result() for job in jobs]
+        except KeyboardInterrupt:
+            for job in jobs:
+                job.cancel()
+            results = [job.result() for job in jobs]
+    finally:
+        runner.shutdown()
+    retry = [
+        _target_text(q, r) for q, r in zip(requests, results, strict=True)
+        if r.outcome is Outcome.UNREACHABLE
+    ]  # fmt: skip
+    retry_path = None
+    if retry:
+        retry_path = (
+            app.data_dir
+            / JOBS_DIRNAME
+            / f"retry-{recipe_id}-{results[0].started_at:%Y%m%d-%H%M%S}.txt"
+        )
+        retry_path.write_text("".join(f"{host}\n" for host in retry), encoding="utf-8")
+    if as_json:
+        render.emit_json({
+            "recipe": recipe_id,
+            "results": [_result_json(r, False) for r in results],
+            "retry": retry,
+            "retry_file": str(retry_path) if retry_path else None,
+        })  # fmt: skip
+    else:
+        render.print_table(
+            [[f"{r.host}:{r.port}", r.outcome.label,
+              "" if r.exit_code is None else str(r.exit_code), f"{r.seconds:.1f}", r.message]
+             for r in results],
+            ["HOST", "OUTCOME", "EXIT", "SECONDS", "MESSAGE"],
+        )  # fmt: skip
+        ok = sum(r.outcome.succeeded for r in results)
+        click.echo(f"{ok} of {len(results)} hosts ok"
+                   + (f"; retry the unreachable ones with --hosts-file {retry_path}"
+                      if retry_path else ""))  # fmt: skip
+    return 0 if all(r.outcome.succeeded for r in results) else 1
+
+
+@remote.group("known-hosts")
+def known_hosts() -> None:
+    """The host keys this workbench trusts (its own file in the data dir)."""
+
+
+@known_hosts.command("list")
+@json_option
+@with_app
+def known_hosts_list(app: AppContext, as_json: bool) -> None:
+    """Every trusted host key with its SHA256 fingerprint."""
+    from workbench.remote.hostkeys import KnownHosts  # noqa: PLC0415
+
+    entries = KnownHosts.in_data_dir(app.data_dir).entries()
+    if as_json:
+        render.emit_json({"known_hosts": [render.record_json(e) for e in entries]})
+    elif not entries:
+        click.echo("No trusted host keys yet.")
+    else:
+        render.print_table(
+            [[e.name, e.key_type, e.fingerprint] for e in entries], ["HOST", "TYPE", "FINGERPRINT"]
+        )
+
+
+@known_hosts.command("forget")
+@click.argument("host")
+@click.option("--port", type=click.IntRange(1, 65535), default=22, show_default=True)
+@with_app
+def known_hosts_forget(app: AppContext, host: str, port: int) -> None:
+    """Stop trusting HOST's key (e.g. after a reinstall); the next run shows the new one."""
+    from workbench.remote.hostkeys import KnownHosts  # noqa: PLC0415
+
+    count = KnownHosts.in_data_dir(app.data_dir).forget(host, port)
+    click.echo(f"Forgot {count} key(s) of {host} port {port}.")

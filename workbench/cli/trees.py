@@ -1,0 +1,237 @@
+"""`workbench tree ...`: list, validate, import and run troubleshooting trees."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from workbench.cli import render
+from workbench.cli.context import AppContext
+from workbench.cli.options import json_option, with_app
+from workbench.core.errors import BadInput
+from workbench.resources import RESOURCES
+from workbench.trees.model import NodeType, Problem
+from workbench.trees.recipes import catalog_from_dir
+from workbench.trees.runner import CheckResult, NoRemoteExecutor, Run
+from workbench.trees.service import RunHandle, TreeService
+
+PATHS = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _service(app: AppContext) -> TreeService:
+    return TreeService(app.tickets, catalog_from_dir(RESOURCES / "recipes"), RESOURCES / "trees")
+
+
+def _report(problems: list[Problem], files: int, as_json: bool) -> int:
+    counts = Counter(p.severity for p in problems)
+    if as_json:
+        render.emit_json(
+            {
+                "files": files,
+                "errors": counts["error"],
+                "warnings": counts["warning"],
+                "problems": [asdict(p) for p in problems],
+            }
+        )
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+        click.echo(f"{files} file(s): {counts['error']} error(s), {counts['warning']} warning(s)")
+    return 1 if counts["error"] else 0
+
+
+@click.group()
+def tree() -> None:
+    """Guided troubleshooting trees (format: resources/trees/README.md)."""
+
+
+@tree.command("list")
+@json_option
+@with_app
+def list_trees(app: AppContext, as_json: bool) -> None:
+    """The trees in the cache and in the shipped library."""
+    infos = _service(app).infos()
+    if as_json:
+        render.emit_json({"trees": [asdict(i) for i in infos]})
+        return
+    render.print_table(
+        [[i.id, str(i.version), i.category, i.origin, i.title] for i in infos],
+        ["ID", "VERSION", "CATEGORY", "FROM", "TITLE"],
+    )
+
+
+@tree.command()
+@click.argument("paths", nargs=-1, required=True, type=PATHS)
+@json_option
+@with_app
+def validate(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> int:
+    """Print every problem as FILE:LINE:COL: error|warning: MESSAGE; exit 1 on any error."""
+    _trees, problems = _service(app).validate(paths)
+    return _report(problems, len(paths), as_json)
+
+
+@tree.command("import")
+@click.argument("paths", nargs=-1, required=True, type=PATHS)
+@json_option
+@with_app
+def import_trees(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Validate trees and store them in the cache (all or none); they sync from there."""
+    service = _service(app)
+    _trees, problems = service.validate(paths)
+    if any(p.severity == "error" for p in problems):
+        for problem in problems:
+            click.echo(str(problem))
+        errors = sum(p.severity == "error" for p in problems)
+        raise BadInput(f"nothing imported: {errors} error(s) in the trees, listed above")
+    done = service.import_files(paths)
+    if as_json:
+        render.emit_json(
+            {
+                "trees": [{"id": t.id, "version": t.version, "result": r} for t, r in done],
+                "warnings": [str(p) for p in problems],
+            }
+        )
+        return
+    for problem in problems:
+        click.echo(str(problem))
+    for tree_, result in done:
+        click.echo(f"{tree_.id} v{tree_.version}: {result}")
+
+
+def _load_answers(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read the answers file {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise BadInput(f"the answers file {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"the answers file {path} must map node ids to answers")
+    return {str(k): v for k, v in data.items()}
+
+
+def _check_by_hand(run: Run, value: Any) -> None:
+    """A check's outcome from the answers file: {exit_code, stdout, stderr} or a branch."""
+    if isinstance(value, dict) and "exit_code" in value:
+        try:
+            result = CheckResult(
+                int(value["exit_code"]), str(value.get("stdout", "")), str(value.get("stderr", ""))
+            )
+        except (TypeError, ValueError):
+            raise BadInput(f"exit_code for {run.node.id!r} must be a number") from None
+        run.enter_result(result)
+    elif isinstance(value, dict) and "branch" in value:
+        run.pick_branch(str(value["branch"]))
+    elif isinstance(value, str):
+        run.pick_branch(value)
+    else:
+        raise BadInput(
+            f"the answer for check {run.node.id!r} must be {{exit_code, stdout, stderr}}, "
+            "{branch: NODE} or a node name"
+        )
+
+
+def _walk(run: Run, answers: dict[str, Any]) -> None:
+    """Apply answers until a terminal or a node the file does not answer (any more)."""
+    visits: Counter[str] = Counter()
+    while not run.finished:
+        node = run.node
+        if node.id not in answers:
+            return
+        given = answers[node.id]
+        # A list answers successive visits of a node (a tree may loop back to it).
+        values = given if isinstance(given, list) else [given]
+        if visits[node.id] >= len(values):
+            return
+        value = values[visits[node.id]]
+        visits[node.id] += 1
+        if node.type is NodeType.QUESTION:
+            run.answer(str(value))
+        elif node.type is NodeType.INPUT:
+            run.enter(None if value is None else str(value))
+        elif node.type is NodeType.CHECK:
+            if run.pending is None and run.run_check(NoRemoteExecutor()) is not None:
+                continue
+            _check_by_hand(run, value)
+        else:
+            run.acknowledge(None)
+
+
+def _run_json(handle: RunHandle, status: str) -> dict[str, Any]:
+    run = handle.run
+    proposal = run.proposal
+    return {
+        "run_id": handle.id,
+        "tree": run.tree.id,
+        "tree_version": run.tree.version,
+        "ticket": handle.ticket_ref,
+        "status": status,
+        "resumed": handle.resumed,
+        "node": run.node.id,
+        "steps": [{**asdict(s), "at": s.at.isoformat()} for s in run.steps],
+        "proposal": (
+            None
+            if proposal is None
+            else {
+                "kind": proposal.kind.value,
+                "text": proposal.text,
+                "tier": proposal.tier,
+                "facts": list(proposal.facts),
+            }
+        ),
+        "minutes": run.minutes(),
+        "transcript": run.transcript(),
+    }
+
+
+@tree.command("run")
+@click.argument("tree_id")
+@click.option("--ticket", "ticket_ref", required=True, help="Ticket number or reference.")
+@click.option(
+    "--answers",
+    type=PATHS,
+    required=True,
+    help="YAML: node id → answer (a list for a node visited more than once).",
+)
+@click.option("--restart", is_flag=True, help="Start over, dropping this ticket's open run.")
+@click.option("--propose-only", is_flag=True, help="Stop at the proposal; do not apply it.")
+@json_option
+@with_app
+def run_tree(
+    app: AppContext,
+    tree_id: str,
+    ticket_ref: str,
+    answers: Path,
+    restart: bool,
+    propose_only: bool,
+    as_json: bool,
+) -> None:
+    """Walk a tree for a ticket with scripted answers; resumes the ticket's open run.
+
+    Checks cannot run remotely yet: give their outcome in the answers file.
+    """
+    service = _service(app)
+    given = _load_answers(answers)
+    handle = service.start(tree_id, ticket_ref, restart=restart)
+    # All answers apply or none: a refused one leaves the stored run where it was.
+    _walk(handle.run, given)
+    if handle.run.finished and not propose_only:
+        service.accept(handle)
+        status = "applied"
+    else:
+        service.save(handle)
+        status = "proposed" if handle.run.finished else "paused"
+    if as_json:
+        render.emit_json(_run_json(handle, status))
+        return
+    click.echo(handle.run.transcript())
+    if status == "paused":
+        node = handle.run.node
+        click.echo(f"Paused at {node.id!r} ({node.type.value}): {handle.run.prompt}")
+    else:
+        click.echo(f"Run {handle.id}: {status} on {handle.ticket_ref}")

@@ -1,0 +1,652 @@
+"""Recipes (DESIGN.md section 7): load YAML with located errors, validate values, render safely.
+
+A parameter value never becomes code: after validation it is quoted for the recipe's shell
+(POSIX ``shlex.quote``; PowerShell single quotes, with embedded quotes doubled; cmd only accepts
+plain values). Secrets are never put into the command line at all: the rendered script starts by
+reading them from stdin (one line each, in the order of ``Rendered.secret_names``) into shell
+variables, and the template placeholder becomes a reference to that variable. The runner writes
+the secret values to the channel's stdin, so the command shown, logged and audited has no secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import re
+import shlex
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from workbench.core.errors import BadInput
+
+RECIPES_DIR = Path(__file__).resolve().parent.parent.parent / "resources" / "recipes"
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_RECIPE_ID = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
+_CMD_PLAIN = re.compile(r"^[A-Za-z0-9._:/\\-]+$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+)
+MAX_VALUE_LENGTH = 4096
+SECRET_MASK = "********"
+
+
+class Protocol(StrEnum):
+    SSH = "ssh"
+    WINRM = "winrm"
+
+
+class Shell(StrEnum):
+    SH = "sh"
+    BASH = "bash"
+    POWERSHELL = "powershell"
+    CMD = "cmd"
+
+    @property
+    def posix(self) -> bool:
+        return self in (Shell.SH, Shell.BASH)
+
+
+class ParamType(StrEnum):
+    STRING = "string"
+    INT = "int"
+    CHOICE = "choice"
+    PATH = "path"
+    HOSTNAME = "hostname"
+    SECRET = "secret"
+
+
+class RecipeError(BadInput):
+    """A recipe file is malformed; the message names file, line and column."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(problems[0] + more)
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: ParamType
+    required: bool = False
+    default: str | None = None
+    description: str = ""
+    pattern: str | None = None  # string: the whole value must match
+    choices: tuple[str, ...] = ()  # choice
+    minimum: int | None = None  # int
+    maximum: int | None = None  # int
+    keyring: str | None = None  # secret: keyring service name to look the value up in
+
+    def check(self, raw: str) -> str:
+        """The canonical value, or BadInput saying what is wrong (never echoing a secret)."""
+        where = f"parameter {self.name!r}"
+        shown = "the value" if self.type is ParamType.SECRET else repr(raw)
+        if "\x00" in raw:
+            raise BadInput(f"{where}: {shown} contains a NUL character")
+        try:
+            raw.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadInput(f"{where}: {shown} is not valid text") from None
+        if len(raw) > MAX_VALUE_LENGTH:
+            raise BadInput(f"{where}: longer than {MAX_VALUE_LENGTH} characters")
+        if self.type is ParamType.INT:
+            return str(self._int(raw, where))
+        problem = self._problem(raw)
+        if problem:
+            raise BadInput(f"{where}: {shown} {problem}")
+        return raw
+
+    def _problem(self, raw: str) -> str | None:
+        one_line = "\n" not in raw and "\r" not in raw
+        match self.type:
+            case ParamType.STRING if self.pattern is not None:
+                return None if re.fullmatch(self.pattern, raw) else f"does not match {self.pattern}"
+            case ParamType.CHOICE:
+                return None if raw in self.choices else f"is not one of {', '.join(self.choices)}"
+            case ParamType.PATH:
+                return None if raw and one_line else "is not a path (one non-empty line)"
+            case ParamType.HOSTNAME:
+                return None if _is_hostname(raw) else "is not a host name or IP address"
+            case ParamType.SECRET:
+                # Secrets travel as one stdin line each.
+                return None if one_line else "must not contain line breaks"
+        return None
+
+    def _int(self, raw: str, where: str) -> int:
+        try:
+            number = int(raw.strip(), 10)
+        except ValueError:
+            raise BadInput(f"{where}: {raw!r} is not a whole number") from None
+        if self.minimum is not None and number < self.minimum:
+            raise BadInput(f"{where}: {number} is below the minimum {self.minimum}")
+        if self.maximum is not None and number > self.maximum:
+            raise BadInput(f"{where}: {number} is above the maximum {self.maximum}")
+        return number
+
+
+def _is_hostname(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return bool(_HOSTNAME.match(value)) and not value.startswith("-")
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    id: str
+    title: str
+    protocol: Protocol
+    shell: Shell
+    script: str
+    params: tuple[Param, ...] = ()
+    confirm: bool = False
+    timeout: int = 300
+    ok_codes: tuple[int, ...] = (0,)
+    reboot_codes: tuple[int, ...] = ()
+    description: str = ""
+    expected_output: str = ""
+    source: Path | None = None
+
+    def param(self, name: str) -> Param:
+        for param in self.params:
+            if param.name == name:
+                return param
+        known = ", ".join(p.name for p in self.params) or "none"
+        raise BadInput(f"recipe {self.id} has no parameter {name!r} (parameters: {known})")
+
+    @property
+    def secret_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.type is ParamType.SECRET)
+
+    def validate(self, values: Mapping[str, str]) -> dict[str, str]:
+        """Checked values of every parameter (defaults filled in); BadInput on the first problem."""
+        for name in values:
+            self.param(name)
+        checked: dict[str, str] = {}
+        for param in self.params:
+            raw = values.get(param.name, param.default)
+            if raw is None:
+                if param.required:
+                    raise BadInput(f"recipe {self.id} needs the parameter {param.name!r}")
+                continue
+            checked[param.name] = param.check(raw)
+        return checked
+
+    def masked(self, values: Mapping[str, str]) -> dict[str, str]:
+        """The values for logs and audit: secrets replaced by a mask."""
+        secret = {p.name for p in self.secret_params}
+        return {k: SECRET_MASK if k in secret else v for k, v in values.items()}
+
+    def render(self, values: Mapping[str, str]) -> Rendered:
+        """Validate ``values`` and build the command; secrets go to ``Rendered.stdin`` only."""
+        checked = self.validate(values)
+        secrets = [p.name for p in self.secret_params if p.name in checked]
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            param = self.param(name)
+            if param.type is ParamType.SECRET:
+                return secret_reference(self.shell, name)
+            return quote(self.shell, checked.get(name, ""), name)
+
+        body = _PLACEHOLDER.sub(substitute, self.script)
+        script = secret_prelude(self.shell, secrets) + body
+        command, script_input = launch(self.shell, script)
+        stdin = script_input + "".join(checked[name] + "\n" for name in secrets)
+        return Rendered(self, script, command, stdin, tuple(secrets))
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    recipe: Recipe
+    script: str  # what the shell runs; safe to show and log (no secret values)
+    command: str  # the remote command line that starts the shell with the script
+    stdin: str = field(repr=False)  # secret values, one per line; never logged
+    secret_names: tuple[str, ...] = ()
+
+
+def quote(shell: Shell, value: str, name: str = "value") -> str:
+    """``value`` as one literal word for ``shell``."""
+    if shell.posix:
+        return shlex.quote(value)
+    if shell is Shell.POWERSHELL:
+        # PowerShell also treats the typographic quotes U+2018..U+201B as single quotes.
+        escaped = re.sub(r"(['\u2018\u2019\u201a\u201b])", r"\1\1", value)
+        return f"'{escaped}'"
+    if not _CMD_PLAIN.match(value):
+        raise BadInput(
+            f"parameter {name!r}: {value!r} cannot be passed to cmd safely; only letters, digits "
+            "and . _ : / \\ - are allowed"
+        )
+    return value
+
+
+def _secret_var(name: str) -> str:
+    return f"WB_SECRET_{name}"
+
+
+def secret_reference(shell: Shell, name: str) -> str:
+    if shell.posix:
+        return f'"${_secret_var(name)}"'
+    return f"${_secret_var(name)}"
+
+
+def secret_prelude(shell: Shell, names: Iterable[str]) -> str:
+    """Lines that read the secrets from stdin, in order, before the recipe's own script."""
+    lines = []
+    for name in names:
+        var = _secret_var(name)
+        if shell.posix:
+            lines.append(f"IFS= read -r {var}\n")
+        else:
+            lines.append(f"${var} = [Console]::In.ReadLine()\n")
+    return "".join(lines)
+
+
+def _encoded_powershell(script: str) -> str:
+    encoded = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+    return f"powershell -NoProfile -NonInteractive -EncodedCommand {encoded}"
+
+
+# Reads one stdin line (the recipe script, UTF-8 in base64) and runs it; the script's `exit N`
+# ends PowerShell with N. Further stdin lines are the secrets the script's prelude reads.
+POWERSHELL_BOOTSTRAP = _encoded_powershell(
+    "$ProgressPreference = 'SilentlyContinue'; $wbScript = [Console]::In.ReadLine(); "
+    "& ([scriptblock]::Create([Text.Encoding]::UTF8.GetString("
+    "[Convert]::FromBase64String($wbScript))))"
+)
+
+
+def launch(shell: Shell, script: str) -> tuple[str, str]:
+    """The command line that makes the remote side run ``script`` in ``shell``, and what must
+    precede the secrets on stdin.
+
+    PowerShell scripts travel as the first stdin line: a Windows command line (8191 characters
+    through cmd, and WinRM's rsp:Command) is too short for an encoded script of a few KB.
+    """
+    if shell.posix:
+        return f"{shell.value} -c {shlex.quote(script)}", ""
+    if shell is Shell.POWERSHELL:
+        return POWERSHELL_BOOTSTRAP, base64.b64encode(script.encode("utf-8")).decode("ascii") + "\n"
+    return f"cmd /c {script}", ""
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+_TOP_KEYS = {
+    "id", "title", "protocol", "shell", "params", "confirm", "timeout", "script", "exit_codes",
+    "description", "expected_output",
+}  # fmt: skip
+_PARAM_KEYS = {
+    "type", "required", "default", "description", "pattern", "choices", "min", "max", "keyring",
+}  # fmt: skip
+
+
+class _Problems:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.items: list[str] = []
+
+    def add(self, node: yaml.Node | None, message: str) -> None:
+        if node is None:
+            self.items.append(f"{self.path}: {message}")
+        else:
+            mark = node.start_mark
+            self.items.append(f"{self.path}:{mark.line + 1}:{mark.column + 1}: {message}")
+
+
+def _mapping(node: yaml.Node, problems: _Problems, what: str) -> dict[str, yaml.Node]:
+    if not isinstance(node, yaml.MappingNode):
+        problems.add(node, f"{what} must be a mapping")
+        return {}
+    result: dict[str, yaml.Node] = {}
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            problems.add(key, f"{what}: keys must be plain names")
+        elif key.value in result:
+            problems.add(key, f"{what}: duplicate key {key.value!r}")
+        else:
+            result[key.value] = value
+    return result
+
+
+def load_recipe(path: Path) -> Recipe:
+    """One recipe file; RecipeError lists every problem with line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecipeError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError:
+        raise RecipeError([f"{path}: not UTF-8 text"]) from None
+    return parse_recipe(text, path)
+
+
+def parse_recipe(text: str, path: Path) -> Recipe:
+    problems = _Problems(path)
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            raise RecipeError([f"{path}: empty file"])
+        recipe = _build(loader, root, problems)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise RecipeError([f"{where}: invalid YAML: {exc.problem}"]) from None
+    finally:
+        loader.dispose()
+    if problems.items or recipe is None:
+        raise RecipeError(problems.items or [f"{path}: not a recipe"])
+    return recipe
+
+
+def _value(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return loader.construct_object(node, deep=True)
+
+
+def _build(loader: yaml.SafeLoader, root: yaml.Node, problems: _Problems) -> Recipe | None:
+    top = _mapping(root, problems, "a recipe")
+    if not top:
+        return None
+    for key in top.keys() - _TOP_KEYS:
+        problems.add(top[key], f"unknown key {key!r} (known: {', '.join(sorted(_TOP_KEYS))})")
+
+    def text(key: str, required: bool = True) -> str:
+        node = top.get(key)
+        if node is None:
+            if required:
+                problems.add(root, f"missing {key!r}")
+            return ""
+        value = _value(loader, node)
+        if not isinstance(value, str) or (required and not value.strip()):
+            problems.add(node, f"{key!r} must be non-empty text")
+            return ""
+        return value
+
+    def enum(key: str, kind: type[Protocol] | type[Shell]) -> Any:
+        raw = text(key)
+        try:
+            return kind(raw)
+        except ValueError:
+            if raw:
+                choices = ", ".join(m.value for m in kind)
+                problems.add(top[key], f"{key!r} must be one of {choices}, not {raw!r}")
+            return None
+
+    recipe_id = text("id")
+    if recipe_id and not _RECIPE_ID.match(recipe_id):
+        problems.add(top["id"], f"id {recipe_id!r} must be lowercase words joined by . or -")
+    protocol = enum("protocol", Protocol)
+    shell = enum("shell", Shell)
+    script = text("script")
+    params = _params(loader, top.get("params"), problems, shell)
+    confirm = _flag(loader, top.get("confirm"), problems, "confirm")
+    timeout = _int_node(loader, top.get("timeout"), problems, "timeout", 300)
+    if timeout <= 0:
+        problems.add(top.get("timeout"), "'timeout' must be a positive number of seconds")
+    ok_codes, reboot_codes = _exit_codes(loader, top.get("exit_codes"), problems)
+    names = {p.name for p in params}
+    quoted = set(_quoted_placeholders(shell, script)) if shell else set()
+    for match in _PLACEHOLDER.finditer(script):
+        line = script.count("\n", 0, match.start()) + 1
+        if match.group(1) not in names:
+            problems.add(top["script"], f"script line {line}: unknown parameter {match.group(0)}")
+        elif match.start() in quoted:
+            problems.add(
+                top["script"],
+                f"script line {line}: {match.group(0)} is inside quotes; the workbench quotes "
+                "values itself, so put placeholders outside quotes",
+            )
+    if problems.items or protocol is None or shell is None:
+        return None
+    return Recipe(
+        id=recipe_id,
+        title=text("title"),
+        protocol=protocol,
+        shell=shell,
+        script=script,
+        params=params,
+        confirm=confirm,
+        timeout=timeout,
+        ok_codes=ok_codes,
+        reboot_codes=reboot_codes,
+        description=text("description", required=False),
+        expected_output=text("expected_output", required=False),
+        source=problems.path,
+    )
+
+
+def _quoted_placeholders(shell: Shell, script: str) -> list[int]:
+    """Offsets of placeholders that sit inside '...' or "..." (where quoting would not hold).
+
+    A small scanner, enough for recipe scripts: it knows backslash (POSIX) and backtick
+    (PowerShell) escapes and # comments; here-documents are not recipe material.
+    """
+    escape = "\\" if shell.posix else "`"
+    found: list[int] = []
+    quote_char: str | None = None
+    i = 0
+    while i < len(script):
+        char = script[i]
+        if script.startswith("{{", i) and _PLACEHOLDER.match(script, i):
+            if quote_char is not None:
+                found.append(i)
+        elif char == escape and quote_char != "'":
+            i += 1
+        elif quote_char is None and char == "#" and (i == 0 or script[i - 1].isspace()):
+            end = script.find("\n", i)
+            i = len(script) if end < 0 else end
+            continue
+        elif quote_char is None and char in "'\"":
+            quote_char = char
+        elif char == quote_char:
+            quote_char = None
+        i += 1
+    return found
+
+
+def _flag(loader: yaml.SafeLoader, node: yaml.Node | None, problems: _Problems, what: str) -> bool:
+    if node is None:
+        return False
+    value = _value(loader, node)
+    if not isinstance(value, bool):
+        problems.add(node, f"{what!r} must be true or false")
+        return False
+    return value
+
+
+def _int_node(
+    loader: yaml.SafeLoader, node: yaml.Node | None, problems: _Problems, what: str, default: int
+) -> int:
+    if node is None:
+        return default
+    value = _value(loader, node)
+    if not isinstance(value, int) or isinstance(value, bool):
+        problems.add(node, f"{what!r} must be a whole number")
+        return default
+    return value
+
+
+def _exit_codes(
+    loader: yaml.SafeLoader, node: yaml.Node | None, problems: _Problems
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    if node is None:
+        return (0,), ()
+    mapping = _mapping(node, problems, "exit_codes")
+    result: dict[str, tuple[int, ...]] = {"ok": (0,), "reboot": ()}
+    for key, value_node in mapping.items():
+        if key not in result:
+            problems.add(value_node, f"exit_codes: unknown key {key!r} (known: ok, reboot)")
+            continue
+        value = _value(loader, value_node)
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            problems.add(value_node, f"exit_codes.{key} must be a list of whole numbers")
+            continue
+        result[key] = tuple(value)
+    overlap = set(result["ok"]) & set(result["reboot"])
+    if overlap:
+        problems.add(node, f"exit_codes: {sorted(overlap)} listed as both ok and reboot")
+    return result["ok"], result["reboot"]
+
+
+def _params(
+    loader: yaml.SafeLoader, node: yaml.Node | None, problems: _Problems, shell: Shell | None
+) -> tuple[Param, ...]:
+    if node is None:
+        return ()
+    result = []
+    for name, spec_node in _mapping(node, problems, "params").items():
+        param = _param(loader, name, spec_node, problems, shell)
+        if param is not None:
+            result.append(param)
+    return tuple(result)
+
+
+def _param(
+    loader: yaml.SafeLoader,
+    name: str,
+    node: yaml.Node,
+    problems: _Problems,
+    shell: Shell | None,
+) -> Param | None:
+    where = f"parameter {name!r}"
+    if not _PARAM_NAME.match(name):
+        problems.add(node, f"{where}: names are lowercase letters, digits and _")
+    spec = _mapping(node, problems, where)
+    before = len(problems.items)
+    for key in spec.keys() - _PARAM_KEYS:
+        problems.add(spec[key], f"{where}: unknown key {key!r}")
+    values = {key: _value(loader, value) for key, value in spec.items()}
+    try:
+        kind = ParamType(str(values.get("type")))
+    except ValueError:
+        choices = ", ".join(t.value for t in ParamType)
+        problems.add(spec.get("type", node), f"{where}: 'type' must be one of {choices}")
+        return None
+    _check_type_options(kind, spec, values, problems, where)
+    _check_secret(kind, node, spec, values, problems, where, shell)
+    if not isinstance(values.get("required", False), bool):
+        problems.add(spec["required"], f"{where}: 'required' must be true or false")
+    default = values.get("default")
+    if default is not None and not isinstance(default, str | int):
+        problems.add(spec["default"], f"{where}: 'default' must be text or a number")
+    if len(problems.items) > before:
+        return None
+    param = Param(
+        name=name,
+        type=kind,
+        required=values.get("required", False),
+        default=None if default is None else str(default),
+        description=str(values.get("description", "")),
+        pattern=values.get("pattern"),
+        choices=tuple(values.get("choices", ())),
+        minimum=values.get("min"),
+        maximum=values.get("max"),
+        keyring=values.get("keyring"),
+    )
+    if param.default is not None:
+        try:
+            param.check(param.default)
+        except BadInput as exc:
+            problems.add(spec["default"], f"default: {exc}")
+            return None
+    return param
+
+
+def _check_type_options(
+    kind: ParamType,
+    spec: dict[str, yaml.Node],
+    values: dict[str, Any],
+    problems: _Problems,
+    where: str,
+) -> None:
+    pattern = values.get("pattern")
+    if pattern is not None:
+        if kind is not ParamType.STRING or not isinstance(pattern, str):
+            problems.add(spec["pattern"], f"{where}: 'pattern' is text, for type string only")
+        else:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.add(spec["pattern"], f"{where}: bad pattern: {exc}")
+    choices = values.get("choices")
+    if (kind is ParamType.CHOICE or choices is not None) and (
+        kind is not ParamType.CHOICE
+        or not isinstance(choices, list)
+        or not choices
+        or not all(isinstance(c, str) for c in choices)
+    ):
+        problems.add(spec.get("choices", spec.get("type")), f"{where}: type choice needs "
+                     "'choices', a non-empty list of text")  # fmt: skip
+    for bound in ("min", "max"):
+        value = values.get(bound)
+        if bound in values and (
+            kind is not ParamType.INT or not isinstance(value, int) or isinstance(value, bool)
+        ):
+            problems.add(spec[bound], f"{where}: {bound!r} is a whole number, for type int only")
+
+
+def _check_secret(
+    kind: ParamType,
+    node: yaml.Node,
+    spec: dict[str, yaml.Node],
+    values: dict[str, Any],
+    problems: _Problems,
+    where: str,
+    shell: Shell | None,
+) -> None:
+    if kind is ParamType.SECRET:
+        if "default" in values:
+            problems.add(spec["default"], f"{where}: a secret cannot have a default")
+        if shell is Shell.CMD:
+            problems.add(node, f"{where}: secrets need shell sh, bash or powershell (not cmd)")
+    keyring = values.get("keyring")
+    if keyring is not None and (kind is not ParamType.SECRET or not isinstance(keyring, str)):
+        problems.add(spec["keyring"], f"{where}: 'keyring' names a keyring service, for secrets")
+
+
+@dataclass(frozen=True, slots=True)
+class RecipeLibrary:
+    recipes: Mapping[str, Recipe]
+
+    def get(self, recipe_id: str) -> Recipe:
+        try:
+            return self.recipes[recipe_id]
+        except KeyError:
+            raise BadInput(
+                f"no recipe {recipe_id!r}; `workbench recipe list` shows the known ones"
+            ) from None
+
+    def __iter__(self) -> Iterator[Recipe]:
+        return iter(sorted(self.recipes.values(), key=lambda r: r.id))
+
+
+def load_library(directory: Path | None = None) -> RecipeLibrary:
+    """Every ``*.yaml`` recipe in ``directory`` (the shipped ones by default)."""
+    directory = directory or RECIPES_DIR
+    problems: list[str] = []
+    recipes: dict[str, Recipe] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            recipe = load_recipe(path)
+        except RecipeError as exc:
+            problems.extend(exc.problems)
+            continue
+        if recipe.id in recipes:
+            problems.append(f"{path}: id {recipe.id!r} is also used by {recipes[recipe.id].source}")
+            continue
+        recipes[recipe.id] = recipe
+    if problems:
+        raise RecipeError(problems)
+    return RecipeLibrary(recipes)

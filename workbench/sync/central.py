@@ -1,0 +1,225 @@
+"""The central PostgreSQL database: its tables (own MetaData), connecting, `central init`.
+
+The synced tables mirror the cache's columns, plus `version` (the sync clock value of the
+row's last change) and `changed_by`. `field_changes` remembers per field which version last
+changed it and who did, so a push can tell a real conflict from an edit of another field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import keyring
+from keyring.errors import KeyringError
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Sequence,
+    String,
+    Table,
+    Text,
+    create_engine,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from workbench.core.errors import BadInput, WorkbenchError
+from workbench.store import schema as local
+
+KEYRING_SERVICE = "workbench-central"
+
+metadata = MetaData()
+
+ticket_numbers = Sequence("ticket_numbers", metadata=metadata, start=1)
+
+sync_clock = Table(
+    "sync_clock",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1: the one row pushes lock
+    Column("clock", BigInteger, nullable=False),
+)
+
+mutation_log = Table(
+    "mutation_log",
+    metadata,
+    Column("client_id", String, nullable=False),
+    Column("mutation_id", BigInteger, nullable=False),
+    Column("content_hash", String, nullable=False),
+    Column("technician", String, nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("client_id", "mutation_id"),
+)
+
+field_changes = Table(
+    "field_changes",
+    metadata,
+    Column("entity", String, nullable=False),
+    Column("entity_id", String, nullable=False),
+    Column("field", String, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("author", String, nullable=False),
+    # A client's own later edit of a field it changed before is no conflict.
+    Column("client_id", String, nullable=False),
+    PrimaryKeyConstraint("entity", "entity_id", "field"),
+)
+
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("entity", String, nullable=False),
+    Column("entity_id", String, nullable=False),
+    Column("field", String, nullable=False),
+    Column("their_value", Text, nullable=False),  # JSON, as in the outbox
+    Column("their_author", String, nullable=False),
+    Column("mine_value", Text, nullable=False),
+    Column("my_author", String, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolution", String, nullable=True),  # theirs | mine, NULL while open
+    Column("resolved_by", String, nullable=True),
+    Column("version", BigInteger, nullable=False, index=True),
+)
+
+# Rows removed centrally; a pull deletes them from the caches. No operation deletes yet.
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("entity", String, nullable=False),
+    Column("entity_id", String, nullable=False),
+    Column("version", BigInteger, nullable=False, index=True),
+    PrimaryKeyConstraint("entity", "entity_id"),
+)
+
+
+def _central_type(column: Column[object]) -> object:
+    if isinstance(column.type, local.UtcDateTime):
+        return DateTime(timezone=True)
+    if isinstance(column.type, Date):
+        return Date()
+    if isinstance(column.type, Integer):
+        return BigInteger() if column.name == "version" else Integer()
+    return Text() if isinstance(column.type, Text) else String()
+
+
+def _mirror(table: Table, key: str) -> Table:
+    """The central twin of a cache table: same columns, no local key, indexed versions."""
+    columns: list[Column[Any]] = [
+        Column(
+            c.name,
+            _central_type(c),  # type: ignore[arg-type]
+            primary_key=c.name == key,
+            nullable=c.nullable if c.name != key else False,
+            index=c.name == "version",
+        )
+        for c in table.columns
+        if c.name not in ("local_id", "sla_due")
+    ]
+    return Table(table.name, metadata, *columns, Column("changed_by", String, nullable=True))
+
+
+sites = _mirror(local.sites, "id")
+technicians = _mirror(local.technicians, "login")
+requesters = _mirror(local.requesters, "id")
+assets = _mirror(local.assets, "id")
+tickets = _mirror(local.tickets, "id")
+worklog = _mirror(local.worklog, "id")
+
+# Pull order: parents before children, so foreign keys of the cache hold inside each chunk.
+SYNCED: tuple[Table, ...] = (sites, technicians, requesters, assets, tickets, worklog)
+# What an outbox operation's entity names.
+ENTITIES: dict[str, Table] = {
+    "ticket": tickets,
+    "worklog": worklog,
+    "requester": requesters,
+    "conflict": conflicts,
+}
+KEYS: dict[str, str] = {t.name: ("login" if t is technicians else "id") for t in SYNCED}
+
+
+def masked(url: str | URL) -> str:
+    """The URL as it may appear in messages and logs: never with its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def parse_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise BadInput(
+            "not a database URL; use postgresql://USER@HOST[:PORT]/DATABASE[?sslmode=...]"
+        ) from None
+    if parsed.get_backend_name() != "postgresql":
+        raise BadInput(f"the central database must be PostgreSQL, not {parsed.drivername}")
+    if not parsed.database:
+        raise BadInput(f"{masked(parsed)} names no database")
+    # psycopg 3 is the driver; query options such as sslmode pass through to libpq.
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+def keyring_account(url: URL) -> str:
+    return f"{url.username or ''}@{url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+
+
+def store_password(url: str, password: str) -> None:
+    parsed = parse_url(url)
+    try:
+        keyring.set_password(KEYRING_SERVICE, keyring_account(parsed), password)
+    except KeyringError as exc:
+        raise WorkbenchError(f"cannot store the password in the keyring: {exc}") from None
+
+
+def connect(url: str) -> Engine:
+    """An engine on the central database; the password comes from the keyring (else libpq's
+    PGPASSWORD), never from a file of ours."""
+    parsed = parse_url(url)
+    if parsed.password is None:
+        try:
+            secret = keyring.get_password(KEYRING_SERVICE, keyring_account(parsed))
+        except KeyringError:
+            secret = None
+        if secret is not None:
+            parsed = parsed.set(password=secret)
+    return create_engine(parsed, poolclass=NullPool)
+
+
+class CentralError(WorkbenchError):
+    """The central database cannot be reached or refused what was asked."""
+
+
+def unreachable(url: str | URL, exc: SQLAlchemyError) -> CentralError:
+    """A one-line error naming the server without its password (libpq's text has none)."""
+    detail = str(getattr(exc, "orig", exc)).strip().splitlines()
+    reason = detail[0] if detail else type(exc).__name__
+    return CentralError(f"central database {masked(url)}: {reason}")
+
+
+def init_central(url: str) -> str:
+    """Create or upgrade the central schema to the newest revision; safe to rerun."""
+    from alembic.command import upgrade  # noqa: PLC0415  (only for `central init`)
+    from alembic.config import Config  # noqa: PLC0415
+
+    engine = connect(url)
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    try:
+        with engine.connect() as connection:
+            config.attributes["connection"] = connection
+            upgrade(config, "head")
+            connection.commit()
+            version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            return str(version.scalar_one())
+    except SQLAlchemyError as exc:
+        raise unreachable(url, exc) from None
+    finally:
+        engine.dispose()

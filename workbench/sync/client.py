@@ -1,0 +1,187 @@
+"""One sync round of a cache with the central database: push the outbox, then pull.
+
+Push: batches of outbox operations, each one PostgreSQL transaction; the cache deletes a
+batch's operations only after the server committed it (a lost acknowledgement just means
+the batch is sent again and recognised). Pull: versions above the cursor, window by window,
+each window and the cursor that covers it in one SQLite transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from workbench.core.errors import StoreError
+from workbench.store import Store, sync_state
+from workbench.sync import central, server
+
+log = logging.getLogger(__name__)
+
+PUSH_BATCH = 500
+PULL_WINDOW = 2000
+# A client clock further off the server's than this is flagged (DESIGN.md §5, clocks).
+CLOCK_SKEW_LIMIT_S = 300
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    pushed: int
+    duplicates: int
+    pulled: int
+    new_conflicts: int
+    open_conflicts: int
+    renumbered: bool
+    client_id: str
+    cursor: int
+    clock_skew_s: float
+    resynced: bool  # the sanity check found a difference and the scope was pulled again
+    mismatched: tuple[str, ...]  # tables still differing after that (normally none)
+    seconds: float
+
+    @property
+    def clock_flagged(self) -> bool:
+        return abs(self.clock_skew_s) > CLOCK_SKEW_LIMIT_S
+
+
+@dataclass(frozen=True, slots=True)
+class _Pushed:
+    applied: int
+    duplicates: int
+    conflicts: int
+    renumbered: bool
+
+    def plus(self, other: _Pushed) -> _Pushed:
+        return _Pushed(
+            self.applied + other.applied,
+            self.duplicates + other.duplicates,
+            self.conflicts + other.conflicts,
+            self.renumbered or other.renumbered,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Pulled:
+    rows: int
+    clock_skew_s: float  # client clock minus server clock
+    mismatched: tuple[str, ...]  # tables whose counts differ from the server's
+
+    def plus(self, again: _Pulled) -> _Pulled:
+        return _Pulled(self.rows + again.rows, again.clock_skew_s, again.mismatched)
+
+
+class Synchronizer:
+    def __init__(
+        self,
+        store: Store,
+        url: str,
+        technician: str,
+        *,
+        push_batch: int = PUSH_BATCH,
+        pull_window: int = PULL_WINDOW,
+    ) -> None:
+        self.store = store
+        self.url = url
+        self.technician = technician
+        self.push_batch = push_batch
+        self.pull_window = pull_window
+
+    def sync(self) -> SyncReport:
+        started = time.perf_counter()
+        engine = central.connect(self.url)
+        try:
+            pushed = self.push(engine)
+            pulled = self.pull(engine)
+            resynced = bool(pulled.mismatched)
+            if resynced:
+                log.warning("cache and server disagree on %s: resyncing", pulled.mismatched)
+                # Never drop the outbox: push what is pending, then pull everything again.
+                pushed = pushed.plus(self.push(engine))
+                with self.store.write() as tx:
+                    sync_state.restart_pull(tx)
+                pulled = pulled.plus(self.pull(engine))
+        except SQLAlchemyError as exc:
+            cause = getattr(exc, "orig", None)
+            if isinstance(cause, sqlite3.Error):
+                raise StoreError(f"cannot apply the sync to {self.store.path}: {cause}") from None
+            # Work continues offline: the outbox and the cursor are as the last commit left them.
+            raise central.unreachable(self.url, exc) from None
+        finally:
+            engine.dispose()
+        with self.store.write() as tx:
+            sync_state.mark_synced(tx, datetime.now(UTC))
+            status = sync_state.state(tx)
+        report = SyncReport(
+            pushed=pushed.applied,
+            duplicates=pushed.duplicates,
+            pulled=pulled.rows,
+            new_conflicts=pushed.conflicts,
+            open_conflicts=status.open_conflicts,
+            renumbered=pushed.renumbered,
+            client_id=status.client_id,
+            cursor=status.cursor,
+            clock_skew_s=pulled.clock_skew_s,
+            resynced=resynced,
+            mismatched=pulled.mismatched,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        log.info("sync with %s: %s", central.masked(self.url), report)
+        return report
+
+    def push(self, engine: Engine) -> _Pushed:
+        applied = duplicates = conflicts = 0
+        renumbered = False
+        with engine.connect() as connection:
+            while True:
+                with self.store.read() as db:
+                    ops = db.outbox(limit=self.push_batch)
+                if not ops:
+                    break
+                ops = tuple(op for op in ops if op.client_id == ops[0].client_id)
+                with connection.begin():
+                    result = server.push_batch(connection, self.technician, ops)
+                # Committed on the server: only now may the cache forget these operations.
+                with self.store.write() as tx:
+                    sync_state.acknowledge(tx, ops[0].client_id, result.acknowledged)
+                    if result.restored:
+                        new_id = sync_state.take_new_client_id(tx)
+                        log.warning(
+                            "this cache was restored from a backup: pending operations "
+                            "renumbered under the new client id %s",
+                            new_id,
+                        )
+                        renumbered = True
+                applied += result.applied
+                duplicates += result.duplicates
+                conflicts += result.conflicts
+        return _Pushed(applied, duplicates, conflicts, renumbered)
+
+    def pull(self, engine: Engine) -> _Pulled:
+        pulled = 0
+        # One snapshot for the whole pull: windows and counts agree with the clock read first.
+        snapshot = engine.execution_options(isolation_level="REPEATABLE READ")
+        with snapshot.connect() as connection, connection.begin():
+            clock, server_now = server.server_clock(connection)
+            skew = (datetime.now(UTC) - server_now).total_seconds()
+            with self.store.read() as db:
+                after = sync_state.cursor(db)
+            while after < clock:
+                upper = min(after + self.pull_window, clock)
+                chunk = server.read_window(connection, after, upper)
+                with self.store.write() as tx:
+                    sync_state.apply_chunk(tx, chunk)
+                pulled += chunk.size
+                after = upper
+            # Sanity check: rows the server has vs. rows the cache has, both without the rows
+            # of operations still pending here.
+            with self.store.read() as db:
+                unsent = sync_state.pending_inserts(db)
+                local = sync_state.synced_counts(db, unsent)
+            central_counts = server.counts(connection, unsent)
+        mismatched = tuple(t for t, n in central_counts.items() if local.get(t) != n)
+        return _Pulled(pulled, skew, mismatched)
