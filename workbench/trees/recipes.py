@@ -1,8 +1,8 @@
 """What the validator needs to know about remote recipes: their ids and parameters.
 
-The remote package owns recipes; until it provides a catalog, one is read from
-resources/recipes/*.yaml (`id` plus `params: {name: {type, required}}`). With no catalog at
-all, recipe references are reported as warnings instead of errors (resources/trees/README.md).
+The remote package owns recipes and their loader; the validator sees only ids and parameter
+kinds. With no catalog at all, recipe references are reported as warnings instead of errors
+(resources/trees/README.md).
 A parameter of type `secret` is asked for when the recipe runs and never written in a tree.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import yaml
+from workbench.remote.recipes import Param, ParamType, load_library
 
 REQUIRED, OPTIONAL, SECRET = "required", "optional", "secret"
 
@@ -42,29 +42,22 @@ NO_CATALOG = StaticCatalog({}, installed=False)
 
 
 def catalog_from_dir(directory: Path) -> StaticCatalog:
-    """The recipes in `directory`; files that are not recipes are left to the recipe checker."""
+    """The recipes in `directory`, read by the remote package's own loader.
+
+    A broken recipe file is reported (RecipeError, a BadInput) rather than skipped: a tree
+    checked against half a library would pass references it should not.
+    """
     if not directory.is_dir():
         return NO_CATALOG
-    recipes: dict[str, dict[str, str]] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            continue
-        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
-            continue
-        params = data.get("params") or {}
-        recipes[data["id"]] = {
-            str(name): _kind(spec)
-            for name, spec in (params.items() if isinstance(params, dict) else ())
-        }
+    library = load_library(directory)
+    recipes = {
+        recipe.id: {param.name: _kind(param) for param in recipe.params} for recipe in library
+    }
     # A directory with no recipe in it is no catalog either.
     return StaticCatalog(recipes) if recipes else NO_CATALOG
 
 
-def _kind(spec: object) -> str:
-    if not isinstance(spec, dict):
-        return OPTIONAL
-    if spec.get("type") == "secret" or spec.get("secret"):
+def _kind(param: Param) -> str:
+    if param.type is ParamType.SECRET:
         return SECRET
-    return REQUIRED if spec.get("required") else OPTIONAL
+    return REQUIRED if param.required else OPTIONAL
