@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 
 from workbench.core.errors import StoreError
 
@@ -119,7 +120,7 @@ def open_engine(path: Path) -> Engine:
             log.info("cache schema %s is old; copied it to %s before migrating", revision, copy)
         try:
             migrate(engine)
-        except sqlite3.OperationalError as exc:
+        except OperationalError as exc:  # SQLAlchemy wraps sqlite3's (read-only, disk full)
             engine.dispose()
-            raise StoreError(f"cannot write the cache {path}: {exc}") from None
+            raise StoreError(f"cannot write the cache {path}: {exc.orig}") from None
     return engine
