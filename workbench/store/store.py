@@ -74,6 +74,11 @@ def _summary_select() -> Select[Any]:
     )
 
 
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern for 'starts with what was typed'; typed wildcards are dropped."""
+    return text.strip().replace("%", "").replace("_", "") + "%"
+
+
 def _summary(row: Any) -> TicketSummary:
     return TicketSummary(
         codec.ticket_from_row(row), row["requester_name"], row["asset_tag"], row["asset_hostname"]
@@ -233,7 +238,7 @@ class Reader:
 
     def find_requesters(self, text_query: str, limit: int = 20) -> list[Requester]:
         """Requesters whose name or e-mail starts with what was typed (for as-you-type lookup)."""
-        prefix = text_query.strip().replace("%", "").replace("_", "") + "%"
+        prefix = _like_prefix(text_query)
         rows = self._db.execute(
             select(_r)
             .where(or_(_r.c.name.like(prefix), _r.c.email.like(prefix)))
@@ -284,7 +289,7 @@ class Reader:
 
     def find_assets(self, text_query: str, limit: int = 20) -> list[Asset]:
         """Assets whose tag, serial or hostname starts with what was typed (case-insensitive)."""
-        prefix = text_query.strip().replace("%", "").replace("_", "") + "%"
+        prefix = _like_prefix(text_query)
         rows = self._db.execute(
             select(_a)
             .where(or_(_a.c.tag.like(prefix), _a.c.serial.like(prefix), _a.c.hostname.like(prefix)))
