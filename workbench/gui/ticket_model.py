@@ -74,6 +74,9 @@ class TicketTableModel(QAbstractTableModel):
         self._worker = worker
         self._query = TicketQuery()
         self._search = ""  # when set, the list shows the best search hits instead of pages
+        # The time SLA cells are shown against: one value per repaint, not a clock call per
+        # cell; refreshed by the clock tick and on every load.
+        self._now = datetime.now(UTC)
         self._rows: list[TicketSummary] = []
         self._total = 0
         self._loading = False
@@ -101,6 +104,7 @@ class TicketTableModel(QAbstractTableModel):
         self._clock.start(interval_ms)
 
     def _tick(self) -> None:
+        self._now = datetime.now(UTC)
         if self._rows:
             self.dataChanged.emit(
                 self.index(0, SLA_COLUMN), self.index(len(self._rows) - 1, SLA_COLUMN)
@@ -109,6 +113,7 @@ class TicketTableModel(QAbstractTableModel):
     def reload(self) -> None:
         self._generation += 1
         generation = self._generation
+        self._now = datetime.now(UTC)
         self.beginResetModel()
         self._rows = []
         self._total = 0
@@ -180,7 +185,7 @@ class TicketTableModel(QAbstractTableModel):
             return None
         summary = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[index.column()][2](summary, datetime.now(UTC))
+            return COLUMNS[index.column()][2](summary, self._now)
         if role == Qt.ItemDataRole.BackgroundRole:
             return self._tint(summary, index.column())
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
@@ -216,10 +221,9 @@ class TicketTableModel(QAbstractTableModel):
             return PRIORITY_TINT[ticket.priority]
         if column != SLA_COLUMN or ticket.sla_due is None:
             return None
-        now = datetime.now(UTC)
-        if ticket.sla_due < now:
+        if ticket.sla_due < self._now:
             return BREACHED_TINT
-        left = remaining_fraction(ticket.created_at, ticket.sla_due, now)
+        left = remaining_fraction(ticket.created_at, ticket.sla_due, self._now)
         return WARNING_TINT if left < self._service.policy.warn_fraction else None
 
     def summary(self, row: int) -> TicketSummary:
