@@ -23,6 +23,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.models import TicketDetail
 from workbench.core.query import TicketQuery
 from workbench.gui.detail import DetailPane
+from workbench.gui.docks import DockFactory, default_docks
 from workbench.gui.intake import IntakeDialog
 from workbench.gui.navigation import NavigationPane, standard_views
 from workbench.gui.theme import SettingsDialog
@@ -31,26 +32,23 @@ from workbench.gui.worker import DbWorker
 from workbench.services.tickets import TicketService
 
 SEARCH_DELAY_MS = 150  # wait for a pause in typing before asking the index
-PLACEHOLDERS = {
-    "Troubleshooting tree": "Guided troubleshooting trees will run here: pick a tree for the "
-    "ticket's category, answer its steps, and its transcript goes into the worklog. "
-    "Not built yet.",
-    "Remote console": "Remote actions over SSH and WinRM (diagnostics, driver updates, "
-    "reimaging) will stream their output here. Not built yet.",
-}
 
 
 class MainWindow(QMainWindow):
     detail_shown = Signal(str)  # ticket id, once its detail is on screen
 
     def __init__(
-        self, service: TicketService, worker: DbWorker, settings: QSettings | None = None
+        self,
+        service: TicketService,
+        worker: DbWorker,
+        settings: QSettings | None = None,
+        docks: list[tuple[str, DockFactory]] | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("Workbench")
-        self._service = service
-        self._worker = worker
-        self._settings = settings or QSettings()
+        self.service = service
+        self.worker = worker
+        self.settings = settings or QSettings()
         self.model = TicketTableModel(service, worker, self)
         self.navigation = NavigationPane(standard_views(service.policy, service.technician))
         self.search = QLineEdit()
@@ -61,6 +59,9 @@ class MainWindow(QMainWindow):
         self.table = self._make_table()
         self.detail = DetailPane(service, worker)
         self.splitter = self._layout()
+        self.docks = {
+            title: self._add_dock(title, build) for title, build in docks or default_docks()
+        }
         self._count_label = QLabel("Loading tickets…")
         self._place_label = QLabel()
         self._place_label.setAlignment(Qt.AlignmentFlag.AlignRight)
@@ -104,15 +105,14 @@ class MainWindow(QMainWindow):
             splitter.addWidget(widget)
         splitter.setStretchFactor(1, 1)
         self.setCentralWidget(splitter)
-        for title, text in PLACEHOLDERS.items():
-            dock = QDockWidget(title, self)
-            dock.setObjectName(title)
-            label = QLabel(text)
-            label.setWordWrap(True)
-            label.setAlignment(Qt.AlignmentFlag.AlignTop)
-            dock.setWidget(label)
-            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         return splitter
+
+    def _add_dock(self, title: str, build: DockFactory) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)  # saveState() finds docks by object name
+        dock.setWidget(build(self))
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        return dock
 
     def _connect(self) -> None:
         self.navigation.view_chosen.connect(self._show_view)
@@ -148,25 +148,25 @@ class MainWindow(QMainWindow):
     # -- behaviour -------------------------------------------------------------------------
     def start(self) -> None:
         """Load the first view; call once the window is shown (the splitter sizes need it)."""
-        splitter = self._settings.value("splitter")
+        splitter = self.settings.value("splitter")
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
         else:  # first start: the list gets what the navigation and the detail leave
             width = self.splitter.width()
             self.splitter.setSizes([170, max(400, width - 170 - 430), 430])
-        self.navigation.choose(self._settings.value("view", "") or "")
+        self.navigation.choose(self.settings.value("view", "") or "")
         if self.navigation.currentItem() is None:
             self.navigation.setCurrentItem(self.navigation.topLevelItem(0))
         self._refresh_status()
 
     def open_intake(self) -> IntakeDialog:
-        dialog = IntakeDialog(self._service, self._worker, self)
+        dialog = IntakeDialog(self.service, self.worker, self)
         dialog.created.connect(self._ticket_created)
         dialog.open()
         return dialog
 
     def open_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self._settings, self)
+        dialog = SettingsDialog(self.settings, self)
         dialog.open()
         return dialog
 
@@ -179,13 +179,13 @@ class MainWindow(QMainWindow):
         self._refresh_status()
 
     def _refresh_status(self) -> None:
-        store = self._service.store
+        store = self.service.store
 
         def pending() -> tuple[str | None, int]:
             with store.read() as db:
-                return self._service.technician, db.outbox_count()
+                return self.service.technician, db.outbox_count()
 
-        self._worker.submit(
+        self.worker.submit(
             pending,
             lambda result: self._place_label.setText(
                 f"{store.path.parent} · {result[0] or 'no technician'} · {result[1]} unsynced"
@@ -240,14 +240,14 @@ class MainWindow(QMainWindow):
             ("state", self.restoreState),
             ("splitter", self.splitter.restoreState),
         ):
-            value = self._settings.value(key)
+            value = self.settings.value(key)
             if isinstance(value, QByteArray):
                 restore(value)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self._settings.setValue("geometry", self.saveGeometry())
-        self._settings.setValue("state", self.saveState())
-        self._settings.setValue("splitter", self.splitter.saveState())
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("state", self.saveState())
+        self.settings.setValue("splitter", self.splitter.saveState())
         if self.navigation.currentItem() is not None:
-            self._settings.setValue("view", self.navigation.currentItem().text(0))
+            self.settings.setValue("view", self.navigation.currentItem().text(0))
         super().closeEvent(event)

@@ -56,10 +56,12 @@ class DbWorker(QObject):
     _submit = Signal(object)
     busy_changed = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, name: str = "workbench-db") -> None:
+        # Work that waits on the network (sync) gets its own instance, so it never queues
+        # in front of the list's database reads.
         super().__init__(parent)
         self._thread = QThread()
-        self._thread.setObjectName("workbench-db")
+        self._thread.setObjectName(name)
         self._runner = _Runner()
         self._runner.moveToThread(self._thread)
         self._submit.connect(self._runner.run)
