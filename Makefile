@@ -39,6 +39,8 @@ lint: venv
 bench: venv system-test
 	$(BIN)/python -m tests.bench.run
 	$(BIN)/python -m tests.bench.gui
+	$(BIN)/python -m tests.bench.sync
+	$(BIN)/python -m tests.bench.remote
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts

@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.support.postgres",
     "tests.support.sshd",
     "tests.support.winrm_server",
+    "tests.support.keyrings",
 ]

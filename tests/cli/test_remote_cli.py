@@ -300,3 +300,29 @@ def test_run_over_winrm_with_password_prompt_and_ca_file(
         stdin="not-the-password\n",
     )  # fmt: skip
     assert wrong.returncode == 1 and "authentication failed" in wrong.stdout
+
+
+def test_run_with_a_credential_profile(
+    capsys: pytest.CaptureFixture[str], cache: Path, sshd_server: SshServer
+) -> None:
+    code, _out, err = wb(capsys, cache, "profile", "add", "lab", "--protocol", "ssh", "--user",
+                         sshd_server.username, "--auth", "key", "--key",
+                         str(sshd_server.client_key_path))  # fmt: skip
+    assert code == 0, err
+    host = f"{sshd_server.host}:{sshd_server.port}"
+    accept = ("--accept-host-key", sshd_server.host_key_fingerprint)
+    one_line_error(
+        wb(capsys, cache, "remote", "run", "linux.diagnostics", "--host", host, "--profile", "lab",
+           "--user", "someone", *accept),
+        2, "--profile says how to log in; leave out --user",
+    )  # fmt: skip
+    one_line_error(
+        wb(capsys, cache, "remote", "run", "linux.diagnostics", "--host", host, "--profile",
+           "nosuch", *accept),
+        2, "no credential profile 'nosuch'",
+    )  # fmt: skip
+    code, out, _ = wb(capsys, cache, "remote", "run", "linux.diagnostics", "--host", host,
+                      "--profile", "lab", *accept, "--json")  # fmt: skip
+    result = json.loads(out)
+    assert code == 0 and result["outcome"] == "ok", out
+    assert result["username"] == sshd_server.username and result["port"] == sshd_server.port

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,10 @@ import pytest
 import yaml
 
 from tests.cli.test_cli import assert_one_line_error, new_args, ok_json, workbench
+from tests.support.sshd import SshServer
+from tests.support.trees import HEALTH_TREE, HEALTH_TREE_ID
 from tests.support.workbench import ASSET, REQUESTER
+from workbench.remote.hostkeys import KnownHosts
 from workbench.resources import RESOURCES
 from workbench.store import Store
 
@@ -147,3 +151,34 @@ def test_run_errors_are_one_line(cache: Path, ticket_ref: str, tmp_path: Path) -
         cache, "tree", "run", "printer-not-printing", "--ticket", ticket_ref, "--answers", empty
     )
     assert (fresh["node"], fresh["resumed"]) == ("powered", False)
+
+
+@pytest.mark.services
+def test_run_with_remote_checks_through_the_assets_profile(
+    store: Store, data_dir: Path, sshd_server: SshServer, tmp_path: Path
+) -> None:
+    loop = replace(ASSET, id="asset-loop", tag="LOOP-0001", serial="LOOP1", hostname="127.0.0.1")
+    with store.write() as tx:
+        tx.load_snapshot(assets=[loop])
+    store.close()
+    KnownHosts.in_data_dir(data_dir).add("127.0.0.1", sshd_server.port, sshd_server.host_pkey())
+    tree_file = tmp_path / "linux-health.yaml"
+    tree_file.write_text(HEALTH_TREE, encoding="utf-8")
+    ok_json(data_dir, "tree", "import", str(tree_file))
+    created = ok_json(data_dir, *new_args("Backup down", "software", "3", "3", "--requester",
+                                          REQUESTER.email, "--asset", loop.tag))  # fmt: skip
+    ref = created["ticket"]["ref"]
+    no_answers = _answers(tmp_path, "none.yaml", {})
+    # Without a profile for the asset the check cannot run: the run pauses at it.
+    paused = ok_json(data_dir, "tree", "run", HEALTH_TREE_ID, "--ticket", ref, "--answers",
+                     no_answers, "--remote")  # fmt: skip
+    assert (paused["status"], paused["node"]) == ("paused", "diagnose")
+    ok_json(data_dir, "profile", "add", "lab", "--protocol", "ssh", "--user",
+            sshd_server.username, "--auth", "key", "--key", str(sshd_server.client_key_path),
+            "--port", str(sshd_server.port))  # fmt: skip
+    ok_json(data_dir, "profile", "assign", loop.tag, "lab")
+    done = ok_json(data_dir, "tree", "run", HEALTH_TREE_ID, "--ticket", ref, "--answers",
+                   no_answers, "--remote")  # fmt: skip
+    assert (done["status"], done["proposal"]["kind"]) == ("applied", "resolve"), done
+    assert "| == failed services" in done["transcript"] and "by hand" not in done["transcript"]
+    assert ok_json(data_dir, "ticket", "show", ref)["ticket"]["status"] == "resolved"

@@ -27,3 +27,17 @@ def worker(qapp: object) -> Iterator[object]:  # noqa: ARG001  (the thread needs
     started = DbWorker()
     yield started
     started.stop()
+
+
+@pytest.fixture
+def filled(store: object, policy: object, clock: object) -> object:
+    from tests.gui.window import fill  # noqa: PLC0415  (imports Qt: after the platform is set)
+
+    return fill(store, policy, clock)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> object:
+    from PySide6.QtCore import QSettings  # noqa: PLC0415
+
+    return QSettings(str(tmp_path / "workbench.ini"), QSettings.Format.IniFormat)

@@ -2,59 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
-from tests.support.workbench import ASSET, REQUESTER, Clock
-from workbench.core.lifecycle import Lifecycle
-from workbench.core.policy import SlaPolicy
-from workbench.core.refs import format_number
+from tests.gui.window import TICKETS, open_window, status_text
+from tests.support.workbench import ASSET, REQUESTER
 from workbench.gui import detail as detail_module
 from workbench.gui import main_window as main_window_module
 from workbench.gui import theme
-from workbench.gui.main_window import MainWindow
-from workbench.gui.ticket_model import PAGE_SIZE, TicketTableModel
+from workbench.gui.ticket_model import PAGE_SIZE, SLA_COLUMN, TicketTableModel, TintDelegate
 from workbench.gui.worker import DbWorker
 from workbench.services.tickets import TicketService
-from workbench.store import Store
-
-TICKETS = 2 * PAGE_SIZE + 50
-
-
-@pytest.fixture
-def filled(store: Store, policy: SlaPolicy, clock: Clock) -> Store:
-    lifecycle = Lifecycle(policy)
-    tickets = [
-        replace(
-            lifecycle.new_ticket(
-                ticket_id=f"t{i:04d}",
-                provisional_ref=f"P-TEST-{i:04d}",
-                title=f"Ticket {i}: monitor flickers on dock",
-                description="",
-                category="hardware",
-                channel="phone",
-                impact=1 + i % 3,
-                urgency=1 + (i // 3) % 3,
-                now=clock.now - timedelta(minutes=i),
-                timezone=None,
-                requester_id=REQUESTER.id,
-                asset_id=ASSET.id,
-            ),
-            number=format_number(i + 1),
-            version=1,
-        )
-        for i in range(TICKETS)
-    ]
-    with store.write() as tx:
-        tx.load_snapshot(tickets=tickets)
-    return store
 
 
 @pytest.mark.usefixtures("filled")
@@ -84,29 +47,6 @@ def test_list_fetches_pages_lazily(qtbot: QtBot, service: TicketService, worker:
     assert first.startswith("HD-")
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> QSettings:
-    return QSettings(str(tmp_path / "workbench.ini"), QSettings.Format.IniFormat)
-
-
-def open_window(
-    qtbot: QtBot, service: TicketService, worker: DbWorker, settings: QSettings
-) -> MainWindow:
-    if settings.value("view") is None:
-        settings.setValue("view", "All tickets")  # "My tickets" starts empty in this cache
-    window = MainWindow(service, worker, settings)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    with qtbot.waitSignal(window.detail_shown, timeout=10_000):
-        window.start()
-    return window
-
-
-def status_text(window: MainWindow) -> str:
-    return " ".join(label.text() for label in window.statusBar().findChildren(QLabel))
-
-
 @pytest.mark.usefixtures("filled")
 def test_window_shows_list_detail_and_status(
     qtbot: QtBot, service: TicketService, worker: DbWorker, settings: QSettings, artifacts: Path
@@ -117,7 +57,7 @@ def test_window_shows_list_detail_and_status(
     selected = window.model.summary(0).ticket
     assert selected.title in text and ASSET.serial in text and REQUESTER.name in text
     assert "warranty expired" in text
-    qtbot.waitUntil(lambda: "unsynced" in status_text(window))
+    qtbot.waitUntil(lambda: "local only · 0 pending" in status_text(window))
     assert f"{TICKETS:,} tickets" in status_text(window)
     assert "local only" in status_text(window)
     assert window.grab().save(str(artifacts / "main_window.png"))
@@ -287,6 +227,8 @@ def test_theme_switch_applies_and_persists(
     artifacts: Path,
 ) -> None:
     window = open_window(qtbot, service, worker, settings)
+    sla = window.model.index(0, SLA_COLUMN)
+    assert window.table.itemDelegateForIndex(sla) is window.table.itemDelegate()  # Qt paints it
     try:
         for name in ("light", "dark"):
             dialog = window.open_settings()
@@ -297,6 +239,10 @@ def test_theme_switch_applies_and_persists(
             assert qapp.font().pointSize() == 11
             background = window.table.palette().color(QPalette.ColorRole.Base).lightness()
             assert qapp.styleSheet() and (background > 128) == (name == "light")
+            # Under a style sheet only the tint delegate keeps the priority and SLA colours.
+            assert isinstance(window.table.itemDelegateForIndex(sla), TintDelegate)
+            assert not isinstance(window.table.itemDelegateForIndex(sla.siblingAtColumn(3)),
+                                  TintDelegate)  # fmt: skip
             qtbot.wait(300)  # let the restyled widgets lay out again
             assert window.grab().save(str(artifacts / f"main_window_{name}.png"))
     finally:

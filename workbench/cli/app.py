@@ -8,16 +8,32 @@ import click
 
 from workbench.cli import render
 from workbench.cli.context import AppContext, default_data_dir, demo_data_dir, setup_logging
+from workbench.cli.lazy import LazyGroup
 from workbench.cli.options import json_option, with_app
-from workbench.cli.remote import recipe, remote
-from workbench.cli.sync import central_group, conflicts, login, status, sync
-from workbench.cli.tickets import ticket
-from workbench.cli.trees import tree
 
 DEMO_TICKETS = 3000
+# Command groups in modules of their own, imported when their command runs.
+LAZY_COMMANDS = {
+    "ticket": "workbench.cli.tickets:ticket",
+    "tree": "workbench.cli.trees:tree",
+    "central": "workbench.cli.sync:central_group",
+    "login": "workbench.cli.sync:login",
+    "sync": "workbench.cli.sync:sync",
+    "conflicts": "workbench.cli.sync:conflicts",
+    "status": "workbench.cli.sync:status",
+    "recipe": "workbench.cli.remote:recipe",
+    "remote": "workbench.cli.remote:remote",
+    "profile": "workbench.cli.profiles:profile",
+    "connect": "workbench.cli.connect:connect",
+}
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    lazy=LAZY_COMMANDS,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--data-dir",
     type=click.Path(path_type=Path),
@@ -155,11 +171,3 @@ def whoami(app: AppContext, login: str | None, as_json: bool) -> None:
         return
     who = f"{technician.name} ({current}, tier {technician.tier})" if technician else "nobody"
     click.echo(f"Working as {who} in {app.data_dir}")
-
-
-cli.add_command(ticket)
-cli.add_command(tree)
-for command in (central_group, login, sync, conflicts, status):
-    cli.add_command(command)
-cli.add_command(recipe)
-cli.add_command(remote)

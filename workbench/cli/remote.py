@@ -252,6 +252,8 @@ def _shared_run_options(func: Any) -> Any:
                      help="Default: 22 for SSH, 5986 for WinRM (5985 with --http)."),
         click.option("--protocol", type=click.Choice([p.value for p in Protocol]),
                      help="Transport (default: the recipe's)."),
+        click.option("--profile", metavar="NAME",
+                     help="Log in as this credential profile says (see `workbench profile`)."),
         click.option("--user", help="Login name (default: your local user name)."),
         click.option("--identity", type=click.Path(path_type=Path, dir_okay=False),
                      help="Private key file."),
@@ -302,6 +304,9 @@ def _prepare(
     technician = service.technician()
     if ticket_ref is not None:
         ticket_ref = service.ticket_for_job(ticket_ref).ref
+    if options["profile"]:
+        return _profile_requests(app, found, hosts, options, technician, ticket_ref,
+                                 accept_host_key)  # fmt: skip
     login = options["user"] or getpass.getuser()
     default_port = options["port"] or (
         (5985 if options["http"] else 5986) if winrm else 22
@@ -310,15 +315,58 @@ def _prepare(
     if winrm:
         for parsed in targets:  # refuse bad combinations before asking anything
             _winrm_target(parsed, options, "checked").check()
-    # Order: plain values checked, then the confirmation, then secrets asked for, then all
-    # validated together - nothing is asked for a run that is refused anyway.
+    values = _ask_values(found, hosts, options)
+    if winrm:
+        return _winrm_requests(found, values, targets, options, technician, ticket_ref)
+    return _ssh_requests(found, values, targets, options, technician, ticket_ref, accept_host_key)
+
+
+def _ask_values(found: Recipe, hosts: list[str], options: dict[str, Any]) -> dict[str, str]:
+    """Plain values checked, then the confirmation, then secrets asked for, then all validated
+    together: nothing is asked for a run that is refused anyway."""
     values = _values(found, options["params"])
     _confirm(found, ", ".join(hosts), options["yes"])
     _add_secrets(found, values)
     found.validate(values)
-    if winrm:
-        return _winrm_requests(found, values, targets, options, technician, ticket_ref)
-    return _ssh_requests(found, values, targets, options, technician, ticket_ref, accept_host_key)
+    return values
+
+
+# What a credential profile decides; naming them too would leave two answers to one question.
+_PROFILE_DECIDES = ("protocol", "user", "identity", "agent", "ask_password", "jump", "http",
+                    "ca_file", "client_cert", "client_key")  # fmt: skip
+
+
+def _profile_requests(
+    app: AppContext,
+    found: Recipe,
+    hosts: list[str],
+    options: dict[str, Any],
+    technician: str,
+    ticket_ref: str | None,
+    accept_host_key: str | None,
+) -> list[JobRequest]:
+    from workbench.services.profiles import ProfileService  # noqa: PLC0415
+
+    given = [f"--{name.replace('_', '-')}" for name in _PROFILE_DECIDES if options[name]]
+    if given:
+        raise BadInput(f"--profile says how to log in; leave out {', '.join(given)}")
+    if any("@" in host for host in hosts):
+        raise BadInput("--profile names the user; give the host as HOST[:PORT]")
+    profiles = ProfileService(app.store)
+    profile = profiles.profile(options["profile"])  # NotFound before anything is asked
+    targets = [_parse_target(h, profile.user, options["port"] or 1, "a host") for h in hosts]
+    values = _ask_values(found, hosts, options)
+    return [
+        profiles.request(found, values, target.host, profile.name, technician, ticket_ref,
+                         accept_host_key, port=_explicit_port(text, options["port"]))
+        for text, target in zip(hosts, targets, strict=True)
+    ]  # fmt: skip
+
+
+def _explicit_port(host: str, option: int | None) -> int | None:
+    """HOST:PORT, else --port, else None: the profile's (or the protocol's) port."""
+    match = _TARGET.match(host)
+    return int(match.group("port")) if match and match.group("port") else option
 
 
 def _ssh_requests(

@@ -40,8 +40,17 @@ def central_init(url: str, as_json: bool) -> None:
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from stdin instead of a prompt."
 )
+@click.option(
+    "--scope",
+    type=click.Choice(sync_state.SCOPES),
+    default=None,
+    help="What this cache holds: mine (my tickets and my tier's queue, closed ones for 90 "
+    "days, my sites' assets, all reference data; the default) or all.",
+)
 @with_app
-def login(app: AppContext, url: str, technician: str, password_stdin: bool) -> None:
+def login(
+    app: AppContext, url: str, technician: str, password_stdin: bool, scope: str | None
+) -> None:
     """Remember the central database and the technician; the password goes to the keyring."""
     parsed = central.parse_url(url)
     password = parsed.password
@@ -55,8 +64,9 @@ def login(app: AppContext, url: str, technician: str, password_stdin: bool) -> N
         central.store_password(url, str(password))
     # The cache keeps the URL without its password.
     with app.store.write() as tx:
-        sync_state.set_login(tx, _without_password(url), technician.strip())
-    click.echo(f"Syncing as {technician} with {central.masked(url)}.")
+        sync_state.set_login(tx, _without_password(url), technician.strip(), scope)
+        scope = sync_state.scope_mode(tx)
+    click.echo(f"Syncing as {technician} with {central.masked(url)} (scope: {scope}).")
 
 
 def _without_password(url: str) -> str:
@@ -145,9 +155,14 @@ def conflicts_list(app: AppContext, include_resolved: bool, as_json: bool) -> No
             [
                 str(c.id),
                 f"{c.entity} {c.entity_id}",
-                c.field,
-                f"{c.their_value!r} ({c.their_author})",
-                f"{c.mine_value!r} ({c.my_author})",
+                "(whole row)" if c.field == sync_state.WHOLE_ROW else c.field,
+                # A refused row: "theirs" is why (the server lacks it or its parent).
+                c.their_author
+                if c.field == sync_state.WHOLE_ROW
+                else f"{c.their_value!r} ({c.their_author})",
+                f"{len(c.mine_value)} field(s) ({c.my_author})"
+                if c.field == sync_state.WHOLE_ROW
+                else f"{c.mine_value!r} ({c.my_author})",
                 c.resolution or "open",
             ]
             for c in found
@@ -188,6 +203,7 @@ def status(app: AppContext, as_json: bool) -> None:
                 "open_conflicts": current.open_conflicts,
                 "central": current.central_url,
                 "technician": current.technician,
+                "scope": current.scope,
             }
         )
         return

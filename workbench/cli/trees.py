@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from workbench.core.errors import BadInput
 from workbench.resources import RESOURCES
 from workbench.trees.model import NodeType, Problem
 from workbench.trees.recipes import catalog_from_dir
-from workbench.trees.runner import CheckResult, NoRemoteExecutor, Run
+from workbench.trees.runner import CheckExecutor, CheckResult, NoRemoteExecutor, Run
 from workbench.trees.service import RunHandle, TreeService
 
 PATHS = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -136,11 +138,20 @@ def _check_by_hand(run: Run, value: Any) -> None:
         )
 
 
-def _walk(run: Run, answers: dict[str, Any]) -> None:
-    """Apply answers until a terminal or a node the file does not answer (any more)."""
+def _walk(run: Run, answers: dict[str, Any], executor: CheckExecutor | None = None) -> None:
+    """Apply answers until a terminal or a node the file does not answer (any more).
+
+    With an executor, checks run for real first; the answers file decides only those whose
+    host could not be reached.
+    """
     visits: Counter[str] = Counter()
+    tried_at = -1  # one real attempt per step (a resumed run's failed check is tried again)
     while not run.finished:
         node = run.node
+        if executor is not None and node.type is NodeType.CHECK and tried_at != len(run.steps):
+            tried_at = len(run.steps)
+            if run.run_check(executor) is not None:
+                continue
         if node.id not in answers:
             return
         given = answers[node.id]
@@ -189,6 +200,24 @@ def _run_json(handle: RunHandle, status: str) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _remote_checks(app: AppContext, handle: RunHandle, echo: bool) -> Iterator[CheckExecutor]:
+    from workbench.remote.jobs import JobRunner  # noqa: PLC0415  (paramiko only for --remote)
+    from workbench.remote.recipes import load_library  # noqa: PLC0415
+    from workbench.services.profiles import ProfileService  # noqa: PLC0415
+    from workbench.trees.remote_checks import RemoteCheckExecutor, profiles_connect  # noqa: PLC0415
+
+    jobs = JobRunner(app.data_dir, max_workers=1)
+    connect = profiles_connect(ProfileService(app.store))
+    try:
+        yield RemoteCheckExecutor(
+            jobs, load_library(), connect, handle.technician, handle.ticket_ref,
+            on_line=(lambda _stream, line: click.echo(f"  | {line}")) if echo else None,
+        )  # fmt: skip
+    finally:
+        jobs.shutdown()
+
+
 @tree.command("run")
 @click.argument("tree_id")
 @click.option("--ticket", "ticket_ref", required=True, help="Ticket number or reference.")
@@ -200,6 +229,11 @@ def _run_json(handle: RunHandle, status: str) -> dict[str, Any]:
 )
 @click.option("--restart", is_flag=True, help="Start over, dropping this ticket's open run.")
 @click.option("--propose-only", is_flag=True, help="Stop at the proposal; do not apply it.")
+@click.option(
+    "--remote",
+    is_flag=True,
+    help="Run checks on the ticket's asset through its credential profile (see `profile`).",
+)
 @json_option
 @with_app
 def run_tree(
@@ -209,17 +243,23 @@ def run_tree(
     answers: Path,
     restart: bool,
     propose_only: bool,
+    remote: bool,
     as_json: bool,
 ) -> None:
     """Walk a tree for a ticket with scripted answers; resumes the ticket's open run.
 
-    Checks cannot run remotely yet: give their outcome in the answers file.
+    Without --remote, give each check's outcome in the answers file; with it, checks run on
+    the machine and the file answers only those whose host could not be reached.
     """
     service = _service(app)
     given = _load_answers(answers)
     handle = service.start(tree_id, ticket_ref, restart=restart)
-    # All answers apply or none: a refused one leaves the stored run where it was.
-    _walk(handle.run, given)
+    if remote:
+        with _remote_checks(app, handle, echo=not as_json) as executor:
+            _walk(handle.run, given, executor)
+    else:
+        # All answers apply or none: a refused one leaves the stored run where it was.
+        _walk(handle.run, given)
     if handle.run.finished and not propose_only:
         service.accept(handle)
         status = "applied"

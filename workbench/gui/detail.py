@@ -8,27 +8,36 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QGridLayout,
-    QHBoxLayout,
     QInputDialog,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from workbench.core.errors import BadInput
 from workbench.core.lifecycle import ALLOWED_FROM, allowed_actions
 from workbench.core.models import TicketDetail, WaitReason
 from workbench.core.sla import sla_text
 from workbench.gui.fields import TicketFields
 from workbench.gui.worker import DbWorker
-from workbench.services.tickets import TicketService
+from workbench.services.tickets import MAX_MINUTES, TicketService
 
 Answers = dict[str, str]
+
+
+class Markup(str):
+    """Text already escaped for the detail HTML."""
+
+
+SESSION_LINKS = (("ssh", "SSH terminal"), ("rdp", "Remote desktop"), ("powershell", "PowerShell"))
+EXPIRED_COLOR = "#e53935"  # red that reads on the light and the dark theme
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ class DetailPane(QWidget):
     ticket_changed = Signal(str)  # ticket id, after an action or a note was stored
     failed = Signal(object)  # the exception of a refused or failed action
     shown = Signal(str)  # ticket id, once its detail is on screen
+    launch_requested = Signal(str)  # session kind from the asset card: ssh | rdp | powershell
 
     def __init__(self, service: TicketService, worker: DbWorker) -> None:
         super().__init__()
@@ -104,6 +114,8 @@ class DetailPane(QWidget):
         self._detail: TicketDetail | None = None
         self.view = QTextBrowser()
         self.view.setPlaceholderText("Select a ticket to see its detail and worklog.")
+        self.view.setOpenLinks(False)  # the only links are the asset card's session links
+        self.view.anchorClicked.connect(self._link)
         self.buttons: dict[str, QPushButton] = {}
         row = QGridLayout()  # two rows of buttons keep the pane narrow beside the list
         for number, action in enumerate(ACTIONS):
@@ -120,9 +132,19 @@ class DetailPane(QWidget):
         self.note.setMaximumHeight(70)
         add_note = QPushButton("Add note")
         add_note.clicked.connect(self.add_note)
-        note_row = QHBoxLayout()
-        note_row.addWidget(self.note, 1)
-        note_row.addWidget(add_note)
+        self.minutes = QSpinBox()
+        self.minutes.setRange(0, MAX_MINUTES)
+        self.minutes.setSingleStep(5)
+        self.minutes.setSuffix(" min")
+        self.minutes.setToolTip("Time spent; stored with the note, or alone with Log time")
+        self.log_time_button = QPushButton("Log time")
+        self.log_time_button.clicked.connect(self.log_time)
+        note_row = QGridLayout()
+        note_row.addWidget(self.note, 0, 0, 2, 1)
+        note_row.addWidget(add_note, 0, 1)
+        note_row.addWidget(self.minutes, 1, 1)
+        note_row.addWidget(self.log_time_button, 1, 2)
+        note_row.setColumnStretch(0, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
@@ -147,6 +169,10 @@ class DetailPane(QWidget):
         self._enable()
         self.shown.emit(detail.ticket.id)
 
+    def _link(self, url: QUrl) -> None:
+        if url.scheme() == "launch":
+            self.launch_requested.emit(url.path())
+
     def _enable(self) -> None:
         status = self._detail.ticket.status if self._detail else None
         possible = allowed_actions(status) if status else []
@@ -154,7 +180,8 @@ class DetailPane(QWidget):
             button.setEnabled(name in possible)
             sources = ", ".join(sorted(s.label for s in ALLOWED_FROM[name]))
             button.setToolTip(f"{name} is possible from: {sources}")
-        self.note.setEnabled(self._detail is not None)
+        for widget in (self.note, self.minutes, self.log_time_button):
+            widget.setEnabled(self._detail is not None)
 
     def _perform(self, action: Action) -> None:
         if self._detail is None:
@@ -182,13 +209,25 @@ class DetailPane(QWidget):
         text = self.note.toPlainText()
         if self._detail is None or not text.strip():
             return
-        ref = self._detail.ticket.id
-        self._submit(lambda: self._service.note(ref, text), clear_note=True)
+        ref, minutes = self._detail.ticket.id, self.minutes.value()
+        self._submit(lambda: self._service.note(ref, text, minutes=minutes), clear_note=True)
+
+    def log_time(self) -> None:
+        """Time spent without a note of its own (the note box, if filled, describes it)."""
+        minutes = self.minutes.value()
+        if self._detail is None:
+            return
+        if minutes <= 0:
+            self.failed.emit(BadInput("set the minutes spent first, then Log time"))
+            return
+        ref, text = self._detail.ticket.id, self.note.toPlainText()
+        self._submit(lambda: self._service.log_time(ref, minutes, text), clear_note=True)
 
     def _submit(self, work: Callable[[], TicketDetail], clear_note: bool = False) -> None:
         def done(detail: TicketDetail) -> None:
             if clear_note:
                 self.note.clear()
+                self.minutes.setValue(0)
             self.show_detail(detail)
             self.ticket_changed.emit(detail.ticket.id)
 
@@ -217,15 +256,20 @@ def detail_html(detail: TicketDetail, now: datetime) -> str:
         rows.append(("Requester", f"{r.name} · {r.email} · {r.phone} · {r.department}"))
     if detail.asset:
         a = detail.asset
-        warranty = "expired" if a.warranty_expired(now.date()) else "until"
-        rows.append(
-            (
-                "Asset",
-                f"{a.tag} · {a.hostname} · s/n {a.serial} · {a.model} · {a.os} · "
-                f"warranty {warranty} {a.warranty_end or '—'}",
-            )
-        )
-    table = "".join(f"<tr><td><b>{e(k)}</b></td><td>{e(str(v))}</td></tr>" for k, v in rows)
+        warranty = (
+            f"<b style='color:{EXPIRED_COLOR}'>warranty expired {a.warranty_end}</b>"
+            if a.warranty_expired(now.date())
+            else f"warranty until {a.warranty_end or '—'}"
+        )  # marked up: an expired warranty must stand out
+        facts = f"{a.tag} · {a.hostname} · s/n {a.serial} · {a.model} · {a.os} · "
+        sessions = " · ".join(
+            f'<a href="launch:{kind}">{label}</a>' for kind, label in SESSION_LINKS
+        )  # opened by the remote console with the asset's credential profile
+        rows.append(("Asset", Markup(f"{e(facts)}{warranty}<br>Open a session: {sessions}")))
+    table = "".join(
+        f"<tr><td><b>{e(k)}</b></td><td>{v if isinstance(v, Markup) else e(str(v))}</td></tr>"
+        for k, v in rows
+    )
     log = "".join(
         f"<p><small>{w.created_at.astimezone():%Y-%m-%d %H:%M} · {e(w.author)} · "
         f"{e(w.kind.value.replace('_', ' '))}"

@@ -18,6 +18,11 @@ def _levels() -> QComboBox:
     return box
 
 
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if hours and rest else f"{hours} h" if hours else f"{rest} min"
+
+
 class TicketFields(QWidget):
     """Category, impact, urgency, queue and assignee; `save_requested` carries what changed."""
 
@@ -89,7 +94,12 @@ class TicketFields(QWidget):
         priority = self._policy.priority_for(self.impact.currentData(), self.urgency.currentData())
         current = self._ticket.priority.value if self._ticket else priority.value
         note = "" if priority.value == current else f" (now {current})"
-        self.preview.setText(f"<b>{priority.value}</b>{note}")
+        target = self._policy.target(priority)
+        clock = "24x7" if target.calendar.always else "business time"
+        self.preview.setText(
+            f"<b>{priority.value}</b>{note} · respond {_duration(target.response_minutes)}, "
+            f"resolve {_duration(target.resolve_minutes)} ({clock})"
+        )
         assignee_changed = self._ticket is not None and (
             self.assignee.currentData() != self._ticket.assignee
         )

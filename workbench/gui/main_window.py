@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QItemSelection, QSettings, Qt, QTimer, Signal
+import json
+import logging
+
+from PySide6.QtCore import QByteArray, QItemSelection, QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QDockWidget,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QProgressBar,
+    QScrollArea,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -22,16 +29,21 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import WorkbenchError
 from workbench.core.models import TicketDetail
 from workbench.core.query import TicketQuery
+from workbench.gui.bulk import BulkActions, BulkResult
 from workbench.gui.detail import DetailPane
 from workbench.gui.docks import DockFactory, default_docks
 from workbench.gui.intake import IntakeDialog
 from workbench.gui.navigation import NavigationPane, standard_views
+from workbench.gui.sync_status import SyncStatus
 from workbench.gui.theme import SettingsDialog
-from workbench.gui.ticket_model import TicketTableModel, TintDelegate
+from workbench.gui.ticket_model import TINTED_COLUMNS, TicketTableModel, TintDelegate
 from workbench.gui.worker import DbWorker
 from workbench.services.tickets import TicketService
 
+log = logging.getLogger(__name__)
 SEARCH_DELAY_MS = 150  # wait for a pause in typing before asking the index
+BUSY_DELAY_MS = 300  # quicker work needs no progress bar; it would only flicker
+DOCK_HEIGHT = 260  # pixels for the tree/remote strip on first start; the user's size is kept
 
 
 class MainWindow(QMainWindow):
@@ -58,27 +70,40 @@ class MainWindow(QMainWindow):
         self.search.setClearButtonEnabled(True)
         self.table = self._make_table()
         self.detail = DetailPane(service, worker)
+        self.bulk = BulkActions(service, worker, self.selected_tickets, self)
         self.splitter = self._layout()
+        self.panes: dict[str, QWidget] = {}  # the dock's content, by dock title
         self.docks = {
             title: self._add_dock(title, build) for title, build in docks or default_docks()
         }
+        self._stack_docks()
         self._count_label = QLabel("Loading tickets…")
         self._place_label = QLabel()
         self._place_label.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.busy = QProgressBar()  # shown only when the worker is busy for a noticeable time
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(120)
+        self.busy.setToolTip("Working in the background…")
+        self.busy.hide()
+        self._busy_delay = QTimer(self, singleShot=True, interval=BUSY_DELAY_MS)
+        self._busy_delay.timeout.connect(self.busy.show)
         self.statusBar().addWidget(self._count_label)
+        self.statusBar().addWidget(self.busy)
         self.statusBar().addPermanentWidget(self._place_label, 1)
-        self.statusBar().addPermanentWidget(QLabel("local only"))
+        self.sync_status = SyncStatus(self)
+        self.statusBar().addPermanentWidget(self.sync_status)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._view_title = ""
         self._connect()
         self._menus()
+        self._follow_theme()
         self.resize(1400, 820)
         self._restore()
 
     def _make_table(self) -> QTableView:
         table = QTableView()
         table.setModel(self.model)
-        table.setItemDelegate(TintDelegate(table))
+        self._tints = TintDelegate(table)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         table.setSortingEnabled(True)
@@ -94,6 +119,16 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # the title takes the rest
         return table
 
+    def _follow_theme(self) -> None:
+        """Tints need a Python delegate only under a style sheet theme (it would hide them).
+
+        Without one Qt paints the background role itself: scrolling stays in C++.
+        """
+        app = QApplication.instance()
+        styled = isinstance(app, QApplication) and bool(app.styleSheet())
+        for column in TINTED_COLUMNS:
+            self.table.setItemDelegateForColumn(column, self._tints if styled else None)
+
     def _layout(self) -> QSplitter:
         middle = QWidget()
         column = QVBoxLayout(middle)
@@ -107,23 +142,47 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         return splitter
 
+    def _stack_docks(self) -> None:
+        """First start: the docks share one tabbed strip, so the list and detail keep the room."""
+        stacked = list(self.docks.values())
+        for dock in stacked[1:]:
+            self.tabifyDockWidget(stacked[0], dock)
+        if stacked:
+            stacked[0].raise_()
+
     def _add_dock(self, title: str, build: DockFactory) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)  # saveState() finds docks by object name
-        dock.setWidget(build(self))
+        pane = build(self)
+        scroll = QScrollArea()  # a pane with a long form scrolls instead of crowding the list
+        scroll.setWidget(pane)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        dock.setWidget(scroll)
+        self.panes[title] = pane
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         return dock
 
     def _connect(self) -> None:
         self.navigation.view_chosen.connect(self._show_view)
+        self.navigation.search_chosen.connect(self._show_saved_search)
+        self.navigation.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.navigation.customContextMenuRequested.connect(self._navigation_menu)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._table_menu)
+        self.bulk.finished.connect(self._bulk_done)
+        self.bulk.failed.connect(self._show_error)
         self.search.textChanged.connect(lambda _text: self._search_timer.start())
         self._search_timer.timeout.connect(self._run_search)
         self.search.returnPressed.connect(self._open_first_hit)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.model.total_known.connect(self._on_total)
+        self.worker.busy_changed.connect(self._on_busy)
+        self._on_busy(self.worker.pending > 0)  # the panes may have submitted work already
         self.model.load_failed.connect(self._show_error)
         self.detail.failed.connect(self._show_error)
         self.detail.shown.connect(self.detail_shown)
+        self.detail.launch_requested.connect(self._launch_session)
         self.detail.ticket_changed.connect(lambda _id: self._refresh_status())
         self.model.start_clock()
 
@@ -133,7 +192,10 @@ class MainWindow(QMainWindow):
             ("&File", "Settings…", ["Ctrl+,"], self.open_settings),
             ("&File", "Close window", ["Ctrl+W"], self.close),
             ("&View", "Search", ["Ctrl+K", "Ctrl+F"], self._focus_search),
+            ("&View", "Save this search…", ["Ctrl+S"], self.save_search),
             ("&View", "Refresh", ["F5"], self.refresh),
+            ("&View", "Sync now", ["F9"], self.sync_status.sync_now),
+            ("&View", "Conflicts…", [], self.sync_status.open_conflicts),
             ("&Ticket", "Add the note (Ctrl+Enter in the note box)", [], self.detail.add_note),
         )
         menus: dict[str, QMenu] = {}
@@ -144,6 +206,7 @@ class MainWindow(QMainWindow):
             action.setShortcuts([QKeySequence(k) for k in keys])
             action.triggered.connect(slot)
             menus[menu_name].addAction(action)
+        self.bulk.fill(menus["&Ticket"].addMenu("Selected tickets"))
 
     # -- behaviour -------------------------------------------------------------------------
     def start(self) -> None:
@@ -154,10 +217,19 @@ class MainWindow(QMainWindow):
         else:  # first start: the list gets what the navigation and the detail leave
             width = self.splitter.width()
             self.splitter.setSizes([170, max(400, width - 170 - 430), 430])
+            if self.docks:
+                first = next(iter(self.docks.values()))
+                self.resizeDocks([first], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+        saved = self.settings.value("saved_searches", "[]")
+        try:
+            self.navigation.set_saved([(str(n), str(t)) for n, t in json.loads(str(saved))])
+        except (ValueError, TypeError):  # a hand-edited settings file: start without them
+            log.warning("ignoring unreadable saved searches in the settings")
         self.navigation.choose(self.settings.value("view", "") or "")
         if self.navigation.currentItem() is None:
             self.navigation.setCurrentItem(self.navigation.topLevelItem(0))
         self._refresh_status()
+        self.sync_status.start()
 
     def open_intake(self) -> IntakeDialog:
         dialog = IntakeDialog(self.service, self.worker, self)
@@ -167,6 +239,7 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.settings, self)
+        dialog.accepted.connect(self._follow_theme)
         dialog.open()
         return dialog
 
@@ -179,26 +252,88 @@ class MainWindow(QMainWindow):
         self._refresh_status()
 
     def _refresh_status(self) -> None:
-        store = self.service.store
-
-        def pending() -> tuple[str | None, int]:
-            with store.read() as db:
-                return self.service.technician, db.outbox_count()
-
+        # The pending count is the sync indicator's; this label says where and who (the
+        # technician may come from the cache: read on the worker).
+        place = self.service.store.path.parent
         self.worker.submit(
-            pending,
-            lambda result: self._place_label.setText(
-                f"{store.path.parent} · {result[0] or 'no technician'} · {result[1]} unsynced"
-            ),
+            lambda: self.service.technician,
+            lambda who: self._place_label.setText(f"{place} · {who or 'no technician'}"),
             self._show_error,
         )
+        self.sync_status.refresh_state()
+
+    def _launch_session(self, kind: str) -> None:
+        console = self.panes.get("Remote console")
+        if console is not None and hasattr(console, "launch_session"):
+            console.launch_session(kind)
+
+    def _on_busy(self, busy: bool) -> None:
+        if busy:
+            self._busy_delay.start()
+        else:
+            self._busy_delay.stop()
+            self.busy.hide()
 
     def _show_view(self, title: str, query: TicketQuery) -> None:
         self._view_title = title
+        self._count_label.setText(f"{title}: loading…")
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)
         self.model.set_query(query)
+
+    def _show_saved_search(self, name: str, text: str) -> None:
+        self.search.blockSignals(True)
+        self.search.setText(text)
+        self.search.blockSignals(False)
+        self._view_title = name
+        self.model.set_search(text)
+
+    def save_search(self) -> None:
+        text = self.search.text().strip()
+        if not text:
+            self.statusBar().showMessage("Type a search first, then save it (Ctrl+S).", 10_000)
+            return
+        name, ok = QInputDialog.getText(self, "Save search", "Name of the search:", text=text)
+        if ok and name.strip():
+            self.navigation.add_saved(name.strip(), text)
+            self._store_saved_searches()
+
+    def _store_saved_searches(self) -> None:
+        self.settings.setValue("saved_searches", json.dumps(self.navigation.saved()))
+
+    def _navigation_menu(self, position: QPoint) -> None:
+        item = self.navigation.itemAt(position)
+        if item is None or not self.navigation.saved():
+            return
+        menu = QMenu(self)
+        remove = menu.addAction(f"Remove saved search “{item.text(0)}”")
+        remove.setEnabled(item.parent() is not None)
+        if menu.exec(self.navigation.viewport().mapToGlobal(position)) is remove:
+            self.navigation.remove_saved(item)
+            self._store_saved_searches()
+
+    def selected_tickets(self) -> list[tuple[str, str]]:
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return [(s.ticket.id, s.ticket.ref) for s in map(self.model.summary, rows)]
+
+    def _table_menu(self, position: QPoint) -> None:
+        count = len(self.table.selectionModel().selectedRows())
+        if not count:
+            return
+        menu = QMenu(self)
+        menu.addSection(f"{count} selected ticket(s)")
+        self.bulk.fill(menu)
+        menu.exec(self.table.viewport().mapToGlobal(position))
+
+    def _bulk_done(self, result: BulkResult) -> None:
+        self.refresh()
+        current = self.detail.detail
+        if current is not None:
+            self.detail.load(current.ticket.id)
+        self.statusBar().showMessage(result.text().splitlines()[0], 10_000)
+        if result.refused:
+            QMessageBox.information(self, "Workbench", result.text())
 
     def _focus_search(self) -> None:
         self.search.setFocus()
@@ -208,6 +343,7 @@ class MainWindow(QMainWindow):
         text = self.search.text()
         if text.strip():
             self._view_title = f"Search “{text.strip()}”"
+            self._count_label.setText(f"{self._view_title}: searching…")
             self.model.set_search(text)
         else:
             self.navigation.reapply()

@@ -15,6 +15,7 @@ from workbench.core.query import TicketQuery
 # A view is built when chosen: "Breaching SLA" must compare against the time of the click.
 ViewFactory = Callable[[], TicketQuery]
 _QUERY_ROLE = Qt.ItemDataRole.UserRole
+_SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def standard_views(policy: SlaPolicy, technician: str | None) -> list[tuple[str, ViewFactory]]:
@@ -42,7 +43,10 @@ def standard_views(policy: SlaPolicy, technician: str | None) -> list[tuple[str,
 
 
 class NavigationPane(QTreeWidget):
+    """Standard views on top, then the technician's saved searches (name → search text)."""
+
     view_chosen = Signal(str, object)  # title, TicketQuery
+    search_chosen = Signal(str, str)  # name, search text of a saved search
 
     def __init__(self, views: list[tuple[str, ViewFactory]]) -> None:
         super().__init__()
@@ -52,18 +56,63 @@ class NavigationPane(QTreeWidget):
             item = QTreeWidgetItem([title])
             item.setData(0, _QUERY_ROLE, factory)
             self.addTopLevelItem(item)
+        self._saved = QTreeWidgetItem(["Saved searches"])
+        self._saved.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading, not a view
+        font = self._saved.font(0)
+        font.setBold(True)
+        self._saved.setFont(0, font)
+        self.addTopLevelItem(self._saved)
         self.currentItemChanged.connect(self._on_current)
 
     def _on_current(self, current: QTreeWidgetItem | None, _previous: object) -> None:
-        if current is not None:
+        if current is None:
+            return
+        search = current.data(0, _SEARCH_ROLE)
+        if search:
+            self.search_chosen.emit(current.text(0), search)
+        elif current.data(0, _QUERY_ROLE):
             self.view_chosen.emit(current.text(0), current.data(0, _QUERY_ROLE)())
 
     def reapply(self) -> None:
-        """Show the current view again (after a search was cleared)."""
-        self._on_current(self.currentItem(), None)
+        """Show the current view again after a search was cleared (a saved search is left)."""
+        current = self.currentItem()
+        if current is None or current.data(0, _SEARCH_ROLE):
+            self.setCurrentItem(self.topLevelItem(0))
+        else:
+            self._on_current(current, None)
 
     def choose(self, title: str) -> None:
-        for row in range(self.topLevelItemCount()):
-            if self.topLevelItem(row).text(0) == title:
-                self.setCurrentItem(self.topLevelItem(row))
-                return
+        found = self.findItems(title, Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive)
+        selectable = [i for i in found if i.flags() & Qt.ItemFlag.ItemIsSelectable]
+        if selectable:
+            self.setCurrentItem(selectable[0])
+
+    # -- saved searches ----------------------------------------------------------------------
+    def saved(self) -> list[tuple[str, str]]:
+        return [
+            (self._saved.child(i).text(0), self._saved.child(i).data(0, _SEARCH_ROLE))
+            for i in range(self._saved.childCount())
+        ]
+
+    def set_saved(self, searches: list[tuple[str, str]]) -> None:
+        self._saved.takeChildren()
+        for name, text in searches:
+            self.add_saved(name, text)
+
+    def add_saved(self, name: str, text: str) -> QTreeWidgetItem:
+        for existing in range(self._saved.childCount()):  # same name: the new text replaces it
+            if self._saved.child(existing).text(0) == name:
+                self._saved.child(existing).setData(0, _SEARCH_ROLE, text)
+                return self._saved.child(existing)
+        item = QTreeWidgetItem([name])
+        item.setData(0, _SEARCH_ROLE, text)
+        item.setToolTip(0, f"Search: {text}")
+        self._saved.addChild(item)
+        self._saved.setExpanded(True)
+        return item
+
+    def remove_saved(self, item: QTreeWidgetItem) -> bool:
+        if item.parent() is not self._saved:
+            return False
+        self._saved.removeChild(item)
+        return True

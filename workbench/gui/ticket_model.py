@@ -39,6 +39,14 @@ COLUMNS: tuple[tuple[str, str, Callable[[TicketSummary, datetime], str]], ...] =
     ("SLA", "sla_due", lambda s, now: sla_text(s.ticket, now)),
 )
 PRIORITY_COLUMN, SLA_COLUMN = 1, 7
+TINTED_COLUMNS = (PRIORITY_COLUMN, SLA_COLUMN)
+TITLE_COLUMN = 3
+# Qt asks data() about ten roles per painted cell; plain ints compare much faster than enums.
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+_BACKGROUND = Qt.ItemDataRole.BackgroundRole.value
+_ID = Qt.ItemDataRole.UserRole.value
+_ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _BACKGROUND, _ID})
 SEARCH_LIMIT = 200
 
 # Translucent tints read on light and dark themes alike: the text keeps the theme's colour.
@@ -53,7 +61,10 @@ WARNING_TINT = QColor(255, 179, 0, 110)
 
 
 class TintDelegate(QStyledItemDelegate):
-    """Paints the model's background tint first: a theme's style sheet would hide it otherwise."""
+    """Paints the model's background tint first: a theme's style sheet would hide it otherwise.
+
+    Set it only on TINTED_COLUMNS: every other cell is painted by Qt without calling Python.
+    """
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         tint = index.data(Qt.ItemDataRole.BackgroundRole)
@@ -78,6 +89,9 @@ class TicketTableModel(QAbstractTableModel):
         # cell; refreshed by the clock tick and on every load.
         self._now = datetime.now(UTC)
         self._rows: list[TicketSummary] = []
+        # Row -> (texts, tints), made on first paint and dropped when `_now` moves on: scrolling
+        # back and forth repaints from here instead of formatting every cell again.
+        self._cells: dict[int, tuple[tuple[str, ...], tuple[QColor | None, ...]]] = {}
         self._total = 0
         self._loading = False
         self._generation = 0  # results of an older query are dropped
@@ -105,6 +119,7 @@ class TicketTableModel(QAbstractTableModel):
 
     def _tick(self) -> None:
         self._now = datetime.now(UTC)
+        self._cells.clear()
         if self._rows:
             self.dataChanged.emit(
                 self.index(0, SLA_COLUMN), self.index(len(self._rows) - 1, SLA_COLUMN)
@@ -116,6 +131,7 @@ class TicketTableModel(QAbstractTableModel):
         self._now = datetime.now(UTC)
         self.beginResetModel()
         self._rows = []
+        self._cells.clear()
         self._total = 0
         self._loading = True
         self.endResetModel()
@@ -180,19 +196,29 @@ class TicketTableModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        if role not in _ANSWERED:
             return None
-        summary = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[index.column()][2](summary, self._now)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return self._tint(summary, index.column())
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
-            return summary.ticket.title
-        if role == Qt.ItemDataRole.UserRole:
-            return summary.ticket.id
-        return None
+        row = index.row()
+        cells = self._cells.get(row)
+        if cells is None:
+            if not index.isValid() or not 0 <= row < len(self._rows):
+                return None
+            cells = self._cells[row] = self._cells_of(self._rows[row])
+        if role == _DISPLAY:
+            return cells[0][index.column()]
+        if role == _BACKGROUND:
+            return cells[1][index.column()]
+        if role == _ID:
+            return self._rows[row].ticket.id
+        return self._rows[row].ticket.title if index.column() == TITLE_COLUMN else None
+
+    def _cells_of(
+        self, summary: TicketSummary
+    ) -> tuple[tuple[str, ...], tuple[QColor | None, ...]]:
+        now = self._now
+        texts = tuple(text(summary, now) for _header, _key, text in COLUMNS)
+        return texts, tuple(self._tint(summary, column) for column in range(len(COLUMNS)))
 
     def headerData(
         self,

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from workbench.core.errors import BadInput
+from workbench.core.yaml_loader import SafeLoader
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent.parent / "resources" / "recipes"
 
@@ -332,7 +333,7 @@ def load_recipe(path: Path) -> Recipe:
 
 def parse_recipe(text: str, path: Path) -> Recipe:
     problems = _Problems(path)
-    loader = yaml.SafeLoader(text)
+    loader = SafeLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
@@ -349,11 +350,11 @@ def parse_recipe(text: str, path: Path) -> Recipe:
     return recipe
 
 
-def _value(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+def _value(loader: Any, node: yaml.Node) -> Any:
     return loader.construct_object(node, deep=True)
 
 
-def _build(loader: yaml.SafeLoader, root: yaml.Node, problems: _Problems) -> Recipe | None:
+def _build(loader: Any, root: yaml.Node, problems: _Problems) -> Recipe | None:
     top = _mapping(root, problems, "a recipe")
     if not top:
         return None
@@ -454,7 +455,7 @@ def _quoted_placeholders(shell: Shell, script: str) -> list[int]:
     return found
 
 
-def _flag(loader: yaml.SafeLoader, node: yaml.Node | None, problems: _Problems, what: str) -> bool:
+def _flag(loader: Any, node: yaml.Node | None, problems: _Problems, what: str) -> bool:
     if node is None:
         return False
     value = _value(loader, node)
@@ -465,7 +466,7 @@ def _flag(loader: yaml.SafeLoader, node: yaml.Node | None, problems: _Problems, 
 
 
 def _int_node(
-    loader: yaml.SafeLoader, node: yaml.Node | None, problems: _Problems, what: str, default: int
+    loader: Any, node: yaml.Node | None, problems: _Problems, what: str, default: int
 ) -> int:
     if node is None:
         return default
@@ -477,7 +478,7 @@ def _int_node(
 
 
 def _exit_codes(
-    loader: yaml.SafeLoader, node: yaml.Node | None, problems: _Problems
+    loader: Any, node: yaml.Node | None, problems: _Problems
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     if node is None:
         return (0,), ()
@@ -501,7 +502,7 @@ def _exit_codes(
 
 
 def _params(
-    loader: yaml.SafeLoader, node: yaml.Node | None, problems: _Problems, shell: Shell | None
+    loader: Any, node: yaml.Node | None, problems: _Problems, shell: Shell | None
 ) -> tuple[Param, ...]:
     if node is None:
         return ()
@@ -514,7 +515,7 @@ def _params(
 
 
 def _param(
-    loader: yaml.SafeLoader,
+    loader: Any,
     name: str,
     node: yaml.Node,
     problems: _Problems,

@@ -58,7 +58,10 @@ class SshAuth:
         if self.identity is None:
             return None
         try:
-            return paramiko.PKey.from_path(self.identity, password=self.passphrase)
+            # paramiko hands it to cryptography, which wants bytes (a str raises TypeError);
+            # the stubs still say str.
+            passphrase = None if self.passphrase is None else self.passphrase.encode("utf-8")
+            return paramiko.PKey.from_path(self.identity, password=passphrase)  # type: ignore[arg-type]
         except FileNotFoundError:
             raise BadInput(f"identity file {self.identity} does not exist") from None
         except PermissionError:

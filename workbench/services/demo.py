@@ -48,6 +48,7 @@ from workbench.core.policy import LEVELS, SlaPolicy, SlaTarget
 from workbench.core.query import TicketQuery
 from workbench.core.refs import format_number
 from workbench.core.sla import due_time
+from workbench.core.yaml_loader import safe_load
 from workbench.resources import RESOURCES
 from workbench.store import Store
 
@@ -323,7 +324,7 @@ def load_recipe(path: Path | None = None) -> DemoRecipe:
     """The demo recipe, checked: resources/demo.yaml unless another file is named."""
     path = path or RESOURCES / "demo.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
         return _recipe(data)
     except OSError as exc:
         raise WorkbenchError(f"cannot read the demo recipe {path}: {exc.strerror}") from None

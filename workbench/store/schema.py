@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -247,4 +248,30 @@ tree_runs = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False, server_default="0"),
     Index("ix_tree_runs_ticket", "ticket_id", "status"),
+)
+
+
+# Added by migration 0005: this technician's credential profiles and which asset uses which.
+# Local only (never in the outbox); secrets live in the OS keyring, never here.
+credential_profiles = Table(
+    "credential_profiles",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("protocol", String, nullable=False),
+    Column("user", String, nullable=False),
+    Column("auth", String, nullable=False),
+    Column("port", Integer, nullable=True),
+    Column("key_path", String, nullable=True),
+    Column("jump", String, nullable=True),
+    Column("https", Boolean, nullable=False, server_default="1"),
+    Column("ca_file", String, nullable=True),
+    Column("has_secret", Boolean, nullable=False, server_default="0"),
+)
+
+asset_profiles = Table(
+    "asset_profiles",
+    metadata,
+    Column("asset_id", String, ForeignKey("assets.id"), primary_key=True),
+    Column("profile", String, ForeignKey("credential_profiles.name"), nullable=False),
+    Index("ix_asset_profiles_profile", "profile"),
 )

@@ -9,12 +9,25 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    union,
+    update,
+)
 
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.models import OutboxOperation
@@ -25,14 +38,39 @@ CURSOR = "sync_cursor"
 LAST_SYNC = "last_sync"
 CENTRAL_URL = "central_url"
 TECHNICIAN = "technician"
+SCOPE = "sync_scope"  # mine | all, set by `workbench login --scope`
+SCOPE_SIGNATURE = "sync_scope_signature"  # the scope the cursor was reached with
+OUT_OF_SCOPE = "sync_out_of_scope"  # JSON ids of tickets that left the scope, kept for now
+
+SCOPES = ("mine", "all")
+DEFAULT_SCOPE = "mine"
+# Closed tickets stay in a technician's cache this long after closing (DESIGN.md §5).
+CLOSED_KEPT = timedelta(days=90)
+# A conflict about a whole row (an update of a row the server does not have).
+WHOLE_ROW = "*"
 
 # What an outbox operation's entity names in the cache.
 LOCAL: dict[str, Table] = {
     "ticket": schema.tickets,
     "worklog": schema.worklog,
     "requester": schema.requesters,
+    "tree": schema.trees,
+    "tree_run": schema.tree_runs,
     "conflict": schema.conflicts,
 }
+# Synced rows that belong to one ticket: they enter and leave a cache with it.
+TICKET_CHILDREN = ("worklog", "tree_runs")
+SYNCED_TABLES = (
+    "sites",
+    "technicians",
+    "requesters",
+    "assets",
+    "trees",
+    "tickets",
+    "worklog",
+    "tree_runs",
+    "conflicts",
+)
 _KEYS = {"technicians": "login"}
 # Pulled rows are upserted, except the append-only worklog.
 _APPEND_ONLY = {"worklog"}
@@ -62,6 +100,52 @@ class SyncState:
     open_conflicts: int
     central_url: str | None
     technician: str | None
+    scope: str = DEFAULT_SCOPE
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which rows a cache holds (DESIGN.md §5). `all`: everything. `mine`: tickets assigned to
+    the technician or in its tier's queue, closed ones only for 90 days, with their worklog
+    and tree runs; assets of its sites and those of its tickets; all reference data (sites,
+    technicians, requesters, trees) and all conflicts."""
+
+    mode: str
+    login: str
+    tier: int
+    sites: tuple[str, ...]
+    closed_after: datetime  # server time minus CLOSED_KEPT
+
+    @property
+    def signature(self) -> str:
+        """What decides membership apart from time: when it changes, the pull starts over."""
+        return json.dumps([self.mode, self.login, self.tier, sorted(self.sites)])
+
+
+def scope_filter(
+    tables: Mapping[str, Table], name: str, scope: Scope
+) -> ColumnElement[bool] | None:
+    """The rows of table `name` inside the scope, or None for all of them. `tables` are the
+    cache's or the central ones: both sides decide membership with the same expression.
+    Never NULL, so its negation is exactly the rest."""
+    if scope.mode == "all":
+        return None
+    t = tables["tickets"]
+    tickets = and_(
+        or_(func.coalesce(t.c.assignee, "") == scope.login, t.c.tier == scope.tier),
+        or_(t.c.status != "closed", t.c.closed_at.is_(None), t.c.closed_at >= scope.closed_after),
+    )
+    if name == "tickets":
+        return tickets
+    if name in TICKET_CHILDREN:
+        return tables[name].c.ticket_id.in_(select(t.c.id).where(tickets))
+    if name == "assets":
+        a = tables["assets"]
+        return or_(
+            func.coalesce(a.c.site_id, "").in_(scope.sites),
+            a.c.id.in_(select(t.c.asset_id).where(tickets, t.c.asset_id.is_not(None))),
+        )
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +155,9 @@ class PulledChunk:
     upper: int
     rows: Mapping[str, list[dict[str, Any]]]  # table name → rows
     conflicts: list[dict[str, Any]]
+    # Tickets changed in the window that are outside the scope (reassigned away, closed
+    # long ago): the cache evicts them unless it has pending work on them.
+    gone: list[str] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -90,6 +177,7 @@ def state(db: Reader) -> SyncState:
         ),
         central_url=db.meta(CENTRAL_URL),
         technician=db.meta(TECHNICIAN),
+        scope=scope_mode(db),
     )
 
 
@@ -97,9 +185,27 @@ def cursor(db: Reader) -> int:
     return int(db.meta(CURSOR, "0") or 0)
 
 
-def set_login(tx: Writer, central_url: str, technician: str) -> None:
+def set_login(tx: Writer, central_url: str, technician: str, scope: str | None = None) -> None:
+    if scope is not None and scope not in SCOPES:
+        raise BadInput(f"the sync scope is one of {', '.join(SCOPES)}, not {scope!r}")
     tx.set_meta(CENTRAL_URL, central_url)
     tx.set_meta(TECHNICIAN, technician)
+    if scope is not None:
+        tx.set_meta(SCOPE, scope)
+
+
+def scope_mode(db: Reader) -> str:
+    return db.meta(SCOPE, DEFAULT_SCOPE) or DEFAULT_SCOPE
+
+
+def start_scope(tx: Writer, scope: Scope) -> bool:
+    """Before a pull: if the scope differs from the one the cursor was reached with (another
+    mode, technician, tier or sites), pull from the start. True if so."""
+    if tx.meta(SCOPE_SIGNATURE) == scope.signature:
+        return False
+    tx.set_meta(SCOPE_SIGNATURE, scope.signature)
+    tx.set_meta(CURSOR, "0")
+    return True
 
 
 def mark_synced(tx: Writer, when: datetime) -> None:
@@ -139,10 +245,11 @@ def take_new_client_id(tx: Writer) -> str:
 
 
 def _local_row(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
-    if table == "tickets":
-        return codec.ticket_to_row(codec.ticket_from_row(row))
     columns = schema.metadata.tables[table].columns
-    return {c.name: row[c.name] for c in columns if c.name != "local_id"}
+    local = {c.name: row[c.name] for c in columns if c.name not in ("local_id", "sla_due")}
+    if table == "tickets":  # the sort key of the next deadline, from the domain's rules
+        local["sla_due"] = codec.sla_sort_key(codec.ticket_from_row(row))
+    return local
 
 
 def _upsert(tx: Writer, table: str, rows: list[dict[str, Any]]) -> None:
@@ -153,10 +260,16 @@ def _upsert(tx: Writer, table: str, rows: list[dict[str, Any]]) -> None:
     else:
         sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
         on_conflict = f"ON CONFLICT ({key}) DO UPDATE SET {sets}"
+    # Only dates and times need converting: a pull of 100,000 rows converts millions of values.
+    types = schema.metadata.tables[table].columns
+    timed = {c for c in columns if isinstance(types[c].type, (schema.UtcDateTime, Date))}
     tx._db.exec_driver_sql(
         f"INSERT INTO {table} ({', '.join(columns)}) "
         f"VALUES ({', '.join('?' for _ in columns)}) {on_conflict}",
-        [tuple(codec.sqlite_value(row[c]) for c in columns) for row in rows],
+        [
+            tuple(codec.sqlite_value(row[c]) if c in timed else row[c] for c in columns)
+            for row in rows
+        ],
     )
 
 
@@ -184,7 +297,117 @@ def apply_chunk(tx: Writer, chunk: PulledChunk) -> None:
     ids = set().union(*touched.values()) if touched else set()
     if ids:
         _reapply(tx, tx.outbox(entity_ids=sorted(ids)))
+    if "tickets" in touched:
+        _back_in_scope(tx, touched["tickets"])
+    if chunk.gone:
+        _leave_scope(tx, chunk.gone)
     tx.set_meta(CURSOR, str(chunk.upper))
+
+
+def tickets_present(db: Reader, ids: Iterable[str]) -> list[str]:
+    """Which of these tickets this cache holds."""
+    t = schema.tickets
+    wanted = sorted(set(ids))
+    found: list[str] = []
+    for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
+        part = wanted[start : start + 500]
+        found.extend(db._db.execute(select(t.c.id).where(t.c.id.in_(part))).scalars())
+    return found
+
+
+def protected_tickets(db: Reader) -> set[str]:
+    """Tickets with pending work in the outbox, on themselves or on their worklog or tree
+    runs: never evicted, whatever the scope says, until that work is acknowledged."""
+    o = schema.outbox
+    pending: list[Select[Any]] = [select(o.c.entity_id).where(o.c.entity == "ticket")]
+    for entity in ("worklog", "tree_run"):
+        child = LOCAL[entity]
+        ids = select(o.c.entity_id).where(o.c.entity == entity)
+        pending.append(select(child.c.ticket_id).where(child.c.id.in_(ids)))
+    return set(db._db.execute(union(*pending)).scalars())
+
+
+def _kept(tx: Writer) -> set[str]:
+    return set(json.loads(tx.meta(OUT_OF_SCOPE, "[]") or "[]"))
+
+
+def _back_in_scope(tx: Writer, pulled: set[str]) -> None:
+    kept = _kept(tx)
+    if kept & pulled:
+        tx.set_meta(OUT_OF_SCOPE, json.dumps(sorted(kept - pulled)))
+
+
+def _leave_scope(tx: Writer, gone: Iterable[str]) -> None:
+    """Evict tickets that left the scope; ones with pending work stay (remembered, so a later
+    sync evicts them once that work is acknowledged)."""
+    protected = protected_tickets(tx) | _local_only_references(tx)
+    present = set(tickets_present(tx, gone))
+    evicted = present - protected
+    _evict(tx, evicted)
+    kept = (_kept(tx) - evicted) | (present & protected)
+    tx.set_meta(OUT_OF_SCOPE, json.dumps(sorted(kept)))
+
+
+def _local_only_references(tx: Writer) -> set[str]:
+    """Tickets that rows of local-only tables point to (they would lose their ticket)."""
+    synced = {schema.metadata.tables[name] for name in (*TICKET_CHILDREN, "ticket_aliases")}
+    found: set[str] = set()
+    for column in _columns_referencing(schema.tickets):
+        if column.table not in synced:
+            found.update(tx._db.execute(select(column).distinct()).scalars())
+    return found
+
+
+def _columns_referencing(table: Table) -> list[Any]:
+    return [
+        fk.parent
+        for other in schema.metadata.tables.values()
+        for fk in other.foreign_keys
+        if fk.column.table is table
+    ]
+
+
+def _evict(tx: Writer, ticket_ids: set[str]) -> None:
+    """Remove tickets with their worklog, tree runs, aliases and search rows from the cache."""
+    if not ticket_ids:
+        return
+    t = schema.tickets
+    ids = sorted(ticket_ids)
+    for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+        part = ids[start : start + 500]
+        local_ids = list(tx._db.execute(select(t.c.local_id).where(t.c.id.in_(part))).scalars())
+        if not local_ids:
+            continue
+        tx._db.exec_driver_sql(
+            f"DELETE FROM ticket_fts WHERE rowid IN ({', '.join('?' for _ in local_ids)})",
+            tuple(local_ids),
+        )
+        for column in _columns_referencing(t):
+            tx._db.execute(delete(column.table).where(column.in_(part)))
+        tx._db.execute(delete(t).where(t.c.id.in_(part)))
+    tx._touched.difference_update(ticket_ids)
+
+
+def evict_out_of_scope(tx: Writer, scope: Scope) -> int:
+    """After a pull: drop the tickets outside the scope (aged out, or kept for pending work
+    that is now sent) and the assets nothing here needs any more. Returns tickets evicted."""
+    tables = schema.metadata.tables
+    t, a = schema.tickets, schema.assets
+    protected = protected_tickets(tx) | _local_only_references(tx)
+    inside = scope_filter(tables, "tickets", scope)
+    outside: set[str] = set()
+    if inside is not None:
+        outside.update(tx._db.execute(select(t.c.id).where(~inside)).scalars())
+    kept = _kept(tx)
+    outside |= kept
+    _evict(tx, outside - protected)
+    if kept:
+        tx.set_meta(OUT_OF_SCOPE, json.dumps(sorted(kept & protected)))
+    assets_inside = scope_filter(tables, "assets", scope)
+    if assets_inside is not None:
+        unused = [a.c.id.not_in(select(c).where(c.is_not(None))) for c in _columns_referencing(a)]
+        tx._db.execute(delete(a).where(~assets_inside, *unused))
+    return len(outside - protected)
 
 
 def _from_json(table: Table, field: str, value: Any) -> Any:
@@ -257,7 +480,9 @@ def resolve_conflict(tx: Writer, conflict_id: int, keep: str, who: str) -> Confl
     found = _conflict_from_row(row)
     if found.resolution is not None:
         raise BadInput(f"conflict {conflict_id} was resolved already ({found.resolution})")
-    if keep == "mine":
+    if keep == "mine" and found.field == WHOLE_ROW:
+        _send_row_again(tx, found)
+    elif keep == "mine":
         table = LOCAL[found.entity]
         current = tx._db.execute(select(table).where(table.c.id == found.entity_id)).mappings()
         target = current.first()
@@ -275,6 +500,23 @@ def resolve_conflict(tx: Writer, conflict_id: int, keep: str, who: str) -> Confl
     return _conflict_from_row({**row, "resolution": keep, "resolved_by": who})
 
 
+def _send_row_again(tx: Writer, found: Conflict) -> None:
+    """'Apply mine' to an update the server refused for want of the row: send the row as
+    this cache has it, as an insert."""
+    table = LOCAL.get(found.entity)
+    row = None
+    if table is not None:
+        row = tx._db.execute(select(table).where(table.c.id == found.entity_id)).mappings().first()
+    if row is None:
+        raise NotFound(
+            f"the {found.entity} of conflict {found.id} is not in this cache: "
+            "keep theirs to settle it"
+        )
+    local_only = {"id", "local_id", "version", "sla_due", "number"}
+    fields = {k: v for k, v in row.items() if k not in local_only}
+    tx._queue(found.entity, found.entity_id, "insert", fields, 0)
+
+
 def pending_inserts(db: Reader) -> dict[str, set[str]]:
     """Ids of rows created here and not yet acknowledged, per table."""
     found: dict[str, set[str]] = {}
@@ -284,17 +526,51 @@ def pending_inserts(db: Reader) -> dict[str, set[str]]:
     return found
 
 
-def synced_counts(db: Reader, leave_out: Mapping[str, set[str]]) -> dict[str, int]:
-    """Rows per synced table, without the ids given per table."""
-    found: dict[str, int] = {}
-    for name in ("sites", "technicians", "requesters", "assets", "tickets", "worklog", "conflicts"):
-        table = schema.metadata.tables[name]
-        key = table.c[_KEYS.get(name, "id")]
-        statement = select(func.count()).select_from(table)
-        if leave_out.get(name):
-            statement = statement.where(key.not_in(sorted(leave_out[name])))
-        found[name] = int(db._db.scalar(statement) or 0)
+def not_compared(db: Reader) -> dict[str, set[str]]:
+    """Rows the sanity check leaves out on both sides: unsent inserts, tickets with pending
+    work (kept whatever the scope says) with their worklog and tree runs, and assets that
+    such tickets or local-only rows (credential profile links) hold on to."""
+    found = pending_inserts(db)
+    protected = protected_tickets(db)
+    found.setdefault("tickets", set()).update(protected)
+    a, t = schema.assets, schema.tickets
+    held: set[str] = set()
+    for column in _columns_referencing(a):
+        statement = select(column).where(column.is_not(None)).distinct()
+        if column.table is t:
+            statement = statement.where(t.c.id.in_(sorted(protected)))
+        held.update(db._db.execute(statement).scalars())
+    found.setdefault("assets", set()).update(held)
     return found
+
+
+def count_rows(
+    tables: Mapping[str, Table], name: str, leave_out: Mapping[str, Collection[str]], scope: Scope
+) -> Select[Any]:
+    """How many rows of table `name` are in the scope, without the rows left out: the same
+    statement on the cache's and on the central tables."""
+    table = tables[name]
+    statement = select(func.count()).select_from(table)
+    inside = scope_filter(tables, name, scope)
+    if inside is not None:
+        statement = statement.where(inside)
+    if leave_out.get(name):
+        key = table.c[_KEYS.get(name, "id")]
+        statement = statement.where(key.not_in(sorted(leave_out[name])))
+    if name in TICKET_CHILDREN and leave_out.get("tickets"):
+        statement = statement.where(table.c.ticket_id.not_in(sorted(leave_out["tickets"])))
+    return statement
+
+
+def synced_counts(
+    db: Reader, leave_out: Mapping[str, Collection[str]], scope: Scope
+) -> dict[str, int]:
+    """Rows per synced table in the scope, without the ids given per table."""
+    tables = schema.metadata.tables
+    return {
+        name: int(db._db.scalar(count_rows(tables, name, leave_out, scope)) or 0)
+        for name in SYNCED_TABLES
+    }
 
 
 def restart_pull(tx: Writer) -> None:

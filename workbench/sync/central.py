@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Engine,
+    Index,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -88,7 +89,9 @@ conflicts = Table(
     Column("version", BigInteger, nullable=False, index=True),
 )
 
-# Rows removed centrally; a pull deletes them from the caches. No operation deletes yet.
+# Reserved for rows removed centrally (issue 7 lists it in the schema). Nothing deletes a
+# synced row: tickets are closed, assets retired, the worklog is append-only; a ticket that
+# leaves a technician's scope is evicted by the scope rule, not by a tombstone.
 tombstones = Table(
     "tombstones",
     metadata,
@@ -131,14 +134,30 @@ requesters = _mirror(local.requesters, "id")
 assets = _mirror(local.assets, "id")
 tickets = _mirror(local.tickets, "id")
 worklog = _mirror(local.worklog, "id")
+trees = _mirror(local.trees, "id")  # revision c0002
+tree_runs = _mirror(local.tree_runs, "id")  # revision c0002
+# A scoped pull reads a ticket's children by ticket (revision c0002).
+Index("ix_worklog_ticket", worklog.c.ticket_id)
+Index("ix_tree_runs_ticket", tree_runs.c.ticket_id)
 
 # Pull order: parents before children, so foreign keys of the cache hold inside each chunk.
-SYNCED: tuple[Table, ...] = (sites, technicians, requesters, assets, tickets, worklog)
+SYNCED: tuple[Table, ...] = (
+    sites,
+    technicians,
+    requesters,
+    assets,
+    trees,
+    tickets,
+    worklog,
+    tree_runs,
+)
 # What an outbox operation's entity names.
 ENTITIES: dict[str, Table] = {
     "ticket": tickets,
     "worklog": worklog,
     "requester": requesters,
+    "tree": trees,
+    "tree_run": tree_runs,
     "conflict": conflicts,
 }
 KEYS: dict[str, str] = {t.name: ("login" if t is technicians else "id") for t in SYNCED}

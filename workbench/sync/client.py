@@ -84,12 +84,15 @@ class Synchronizer:
         *,
         push_batch: int = PUSH_BATCH,
         pull_window: int = PULL_WINDOW,
+        scope: str | None = None,
     ) -> None:
         self.store = store
         self.url = url
         self.technician = technician
         self.push_batch = push_batch
         self.pull_window = pull_window
+        # mine | all; None: what `workbench login --scope` stored (default mine).
+        self.scope = scope
 
     def sync(self) -> SyncReport:
         started = time.perf_counter()
@@ -169,19 +172,38 @@ class Synchronizer:
             clock, server_now = server.server_clock(connection)
             skew = (datetime.now(UTC) - server_now).total_seconds()
             with self.store.read() as db:
-                after = sync_state.cursor(db)
+                mode = self.scope or sync_state.scope_mode(db)
+            scope = server.scope_of(connection, self.technician, mode, server_now)
+            with self.store.write() as tx:
+                if sync_state.start_scope(tx, scope):
+                    log.info("sync scope is now %s: pulling from the start", scope.signature)
+                after = start = sync_state.cursor(tx)
             while after < clock:
                 upper = min(after + self.pull_window, clock)
-                chunk = server.read_window(connection, after, upper)
+                chunk = server.read_window(connection, after, upper, scope)
+                entering = chunk.rows.get("tickets", [])
+                if start > 0 and scope.mode != "all" and entering:
+                    # Tickets new to this cache (assigned to me, moved to my queue) bring
+                    # their worklog and tree runs from before this pull; those changed since
+                    # come with the windows (one snapshot: the scope is the same for all).
+                    with self.store.read() as db:
+                        known = set(sync_state.tickets_present(db, (r["id"] for r in entering)))
+                    new = {r["id"] for r in entering} - known
+                    if new:
+                        older = server.ticket_children(connection, new, start)
+                        for table, rows in older.items():
+                            chunk.rows[table][:0] = rows
                 with self.store.write() as tx:
                     sync_state.apply_chunk(tx, chunk)
                 pulled += chunk.size
                 after = upper
-            # Sanity check: rows the server has vs. rows the cache has, both without the rows
-            # of operations still pending here.
+            with self.store.write() as tx:
+                sync_state.evict_out_of_scope(tx, scope)
+            # Sanity check: rows of the scope the server has vs. rows the cache has, both
+            # without the rows of operations still pending here.
             with self.store.read() as db:
-                unsent = sync_state.pending_inserts(db)
-                local = sync_state.synced_counts(db, unsent)
-            central_counts = server.counts(connection, unsent)
+                leave_out = sync_state.not_compared(db)
+                local = sync_state.synced_counts(db, leave_out, scope)
+            central_counts = server.counts(connection, leave_out, scope)
         mismatched = tuple(t for t, n in central_counts.items() if local.get(t) != n)
         return _Pulled(pulled, skew, mismatched)

@@ -16,19 +16,34 @@ from typing import Any
 from sqlalchemy import Connection, Date, DateTime, Table, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import NotFound, WorkbenchError
 from workbench.core.models import OutboxOperation
 from workbench.core.refs import format_number
 from workbench.store import codec
-from workbench.store.sync_state import PulledChunk
+from workbench.store.sync_state import (
+    CLOSED_KEPT,
+    SYNCED_TABLES,
+    TICKET_CHILDREN,
+    WHOLE_ROW,
+    PulledChunk,
+    Scope,
+    count_rows,
+    scope_filter,
+)
 from workbench.sync import central
 
 # Set by every change; the newest wins, so two edits of other fields never conflict on it.
 _LATEST_WINS = {"updated_at"}
+# Created with ids people choose (a tree's id is its file's): two caches may create the same
+# one. Every other entity is created under a fresh UUID, so an existing id is a replay.
+_SHARED_IDS = {"tree"}
+# Who "their" value belongs to when the server has no row at all.
+NO_ROW = "(not on the server)"
 
 
 class PushRejected(WorkbenchError):
-    """The server refused a batch (a gap in mutation ids, an unknown row); nothing applied."""
+    """The server refused a batch (a gap in mutation ids, a malformed operation); nothing
+    of the batch is applied."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +53,20 @@ class PushResult:
     duplicates: int
     conflicts: int
     restored: bool  # a mutation id came back with other content: the file was restored
+
+
+# Foreign keys of the cache: (child table, column, parent table). A window may hold a child
+# whose parent changed again later (a higher version): the parent comes along, as it is now.
+_PARENTS = (
+    ("worklog", "ticket_id", "tickets"),
+    ("tree_runs", "ticket_id", "tickets"),
+    ("tickets", "asset_id", "assets"),
+    ("tickets", "requester_id", "requesters"),
+    ("tickets", "site_id", "sites"),
+    ("assets", "owner_id", "requesters"),
+    ("assets", "site_id", "sites"),
+    ("requesters", "site_id", "sites"),
+)
 
 
 def content_hash(op: OutboxOperation) -> str:
@@ -63,12 +92,52 @@ def _json(value: Any) -> str:
     return json.dumps(codec.json_value(value), ensure_ascii=False)
 
 
+# Inserts of rows created under fresh UUIDs: collected per table and sent as one statement
+# each (any other operation sends them first, so an update always finds its row).
+_BUFFERED = {"ticket", "worklog", "tree_run"}
+
+
 class _Batch:
     def __init__(self, db: Connection, technician: str, clock: int) -> None:
         self.db = db
         self.technician = technician
         self.clock = clock
         self.conflicts = 0
+        self.parents: set[tuple[str, Any]] = set()  # (table, id) known to exist
+        self.buffered: dict[Table, list[dict[str, Any]]] = {}
+        self.numbers: list[int] = []  # ticket numbers taken for the batch's new tickets
+
+    def take_numbers(self, ops: Sequence[OutboxOperation]) -> None:
+        """One round trip for the numbers of all tickets the batch creates."""
+        wanted = sum(1 for op in ops if op.entity == "ticket" and op.op == "insert")
+        if wanted:
+            taken = self.db.execute(
+                select(central.ticket_numbers.next_value()).select_from(
+                    func.generate_series(1, wanted)
+                )
+            ).scalars()
+            self.numbers = sorted(int(n) for n in taken)
+
+    def know_parents(self, ops: Sequence[OutboxOperation]) -> None:
+        """Look up in one query per table which parents the batch's rows point to exist."""
+        wanted: dict[str, set[Any]] = {}
+        for op in ops:
+            table = central.ENTITIES.get(op.entity)
+            for child, column, parent in _PARENTS:
+                if table is not None and table.name == child and op.fields.get(column):
+                    wanted.setdefault(parent, set()).add(op.fields[column])
+        for parent, ids in wanted.items():
+            table = central.metadata.tables[parent]
+            found = self.db.execute(select(table.c.id).where(table.c.id.in_(sorted(ids))))
+            self.parents.update((parent, found_id) for found_id in found.scalars())
+
+    def flush(self) -> None:
+        """Insert the buffered rows. A replayed one is skipped (ON CONFLICT DO NOTHING) and
+        leaves its version (and ticket number) unused: versions stay unique and increasing,
+        not gapless."""
+        buffered, self.buffered = self.buffered, {}
+        for table, rows in buffered.items():
+            self.db.execute(pg_insert(table).on_conflict_do_nothing(index_elements=["id"]), rows)
 
     def tick(self) -> int:
         self.clock += 1
@@ -78,6 +147,10 @@ class _Batch:
         table = central.ENTITIES.get(op.entity)
         if table is None or op.op not in ("insert", "update"):
             raise PushRejected(f"operation {op.mutation_id}: unknown {op.entity} {op.op}")
+        if op.entity in _BUFFERED and op.op == "insert":
+            self._buffer(table, op)
+            return
+        self.flush()
         if op.entity == "conflict":
             self._resolve(op)
         elif op.op == "insert":
@@ -85,26 +158,74 @@ class _Batch:
         else:
             self._update(table, op)
 
+    def _buffer(self, table: Table, op: OutboxOperation) -> None:
+        values = {f: _to_central(table, f, v) for f, v in op.fields.items()}
+        if self._refused(table, op, values):
+            return
+        values.update(id=op.entity_id, version=self.tick(), changed_by=self.technician)
+        if table is central.tickets:
+            values["number"] = format_number(self.numbers.pop(0))
+        self.buffered.setdefault(table, []).append(values)
+        self.parents.add((table.name, op.entity_id))
+
+    def _refused(self, table: Table, op: OutboxOperation, values: Mapping[str, Any]) -> bool:
+        """A row pointing to a parent the server lacks is refused visibly: a whole-row
+        conflict; "apply mine" sends it again once its parent is there."""
+        for field, value in values.items():
+            missing = self._missing_parent(table, field, value)
+            if missing is not None:
+                self._conflict(op, WHOLE_ROW, None, missing, op.fields)
+                return True
+        return False
+
+    def _missing_parent(self, table: Table, field: str, value: Any) -> str | None:
+        """Who a row may not point to: a parent the server lacks (caches would refuse it)."""
+        for child, column, parent in _PARENTS:
+            if child == table.name and column == field and value is not None:
+                if (parent, value) in self.parents:
+                    return None
+                parents = central.metadata.tables[parent]
+                found = self.db.scalar(select(parents.c.id).where(parents.c.id == value))
+                if found is None:
+                    return f"(no {parent} row {value} on the server)"
+                self.parents.add((parent, value))
+        return None
+
     def _insert(self, table: Table, op: OutboxOperation) -> None:
         values = {f: _to_central(table, f, v) for f, v in op.fields.items()}
+        if self._refused(table, op, values):
+            return
         values.update(id=op.entity_id, version=self.clock + 1, changed_by=self.technician)
-        if table is central.tickets:
-            values["number"] = format_number(
-                int(self.db.scalar(central.ticket_numbers.next_value()))
-            )
-        # Append-only and created rows: a replay of an applied insert changes nothing.
+        # Created rows: a replay of an applied insert changes nothing.
+        # (RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.)
         inserted = self.db.execute(
-            pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=["id"])
-        )
-        if inserted.rowcount:
+            pg_insert(table)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(table.c.id)
+        ).first()
+        self.parents.add((table.name, op.entity_id))
+        if inserted is not None:
             self.tick()
+        elif op.entity in _SHARED_IDS:
+            self._created_twice(table, op)
+
+    def _created_twice(self, table: Table, op: OutboxOperation) -> None:
+        """Another cache created this id first: the server's row stands, and every field with
+        another value here becomes a conflict for a person to settle."""
+        row = self.db.execute(select(table).where(table.c.id == op.entity_id)).mappings().one()
+        for field, raw in sorted(op.fields.items()):
+            mine = _to_central(table, field, raw)
+            if field not in _LATEST_WINS and mine != row[field]:
+                self._conflict(op, field, row[field], row["changed_by"] or NO_ROW, mine)
 
     def _update(self, table: Table, op: OutboxOperation) -> None:
         row = self.db.execute(select(table).where(table.c.id == op.entity_id)).mappings().first()
         if row is None:
-            raise PushRejected(
-                f"operation {op.mutation_id}: {op.entity} {op.entity_id} is not on the server"
-            )
+            # Edited here but never created centrally (e.g. demo rows): refused visibly as a
+            # whole-row conflict, and the rest of the outbox goes on.
+            self._conflict(op, WHOLE_ROW, None, NO_ROW, op.fields)
+            return
         fc = central.field_changes
         known = {
             r.field: r
@@ -116,6 +237,10 @@ class _Batch:
         changes: dict[str, Any] = {}
         for field, raw in op.fields.items():
             mine, theirs = _to_central(table, field, raw), row[field]
+            missing = self._missing_parent(table, field, mine)
+            if missing is not None:
+                self._conflict(op, field, theirs, missing, mine)
+                continue
             if field in _LATEST_WINS:
                 if theirs is None or (mine is not None and mine > theirs):
                     changes[field] = mine
@@ -196,8 +321,11 @@ def push_batch(db: Connection, technician: str, ops: Sequence[OutboxOperation]) 
         db.scalar(select(func.max(log.c.mutation_id)).where(log.c.client_id == client_id)) or 0
     )
     batch = _Batch(db, technician, int(clock))
+    batch.know_parents(ops)
+    batch.take_numbers([op for op in ops if op.mutation_id > last])  # not for resent ones
     acknowledged = applied = duplicates = 0
     restored = False
+    logged: list[dict[str, Any]] = []
     for op in ops:
         if op.client_id != client_id:
             raise PushRejected("a batch holds the operations of one client id")
@@ -220,18 +348,21 @@ def push_batch(db: Connection, technician: str, ops: Sequence[OutboxOperation]) 
             )
         else:
             batch.apply(op)
-            db.execute(
-                insert(log).values(
-                    client_id=client_id,
-                    mutation_id=op.mutation_id,
-                    content_hash=digest,
-                    technician=technician,
-                    applied_at=datetime.now(UTC),
-                )
+            logged.append(
+                {
+                    "client_id": client_id,
+                    "mutation_id": op.mutation_id,
+                    "content_hash": digest,
+                    "technician": technician,
+                    "applied_at": datetime.now(UTC),
+                }
             )
             last = op.mutation_id
             applied += 1
         acknowledged = op.mutation_id
+    batch.flush()
+    if logged:
+        db.execute(insert(log), logged)
     db.execute(
         update(central.sync_clock).where(central.sync_clock.c.id == 1).values(clock=batch.clock)
     )
@@ -243,36 +374,52 @@ def server_clock(db: Connection) -> tuple[int, datetime]:
     return int(row[0]), row[1]
 
 
-# Foreign keys of the cache: (child table, column, parent table). A window may hold a child
-# whose parent changed again later (a higher version): the parent comes along, as it is now.
-_PARENTS = (
-    ("worklog", "ticket_id", "tickets"),
-    ("tickets", "asset_id", "assets"),
-    ("tickets", "requester_id", "requesters"),
-    ("tickets", "site_id", "sites"),
-    ("assets", "owner_id", "requesters"),
-    ("assets", "site_id", "sites"),
-    ("requesters", "site_id", "sites"),
-)
+def scope_of(db: Connection, login: str, mode: str, now: datetime) -> Scope:
+    """The scope of `login`'s cache, from its technician row as the server has it."""
+    tech = central.technicians
+    row = db.execute(select(tech.c.tier, tech.c.sites).where(tech.c.login == login)).first()
+    if row is None:
+        if mode == "all":
+            return Scope(mode, login, 0, (), now - CLOSED_KEPT)
+        raise NotFound(
+            f"technician {login!r} is not known to the central database; "
+            "check `workbench login --technician`"
+        )
+    return Scope(mode, login, int(row.tier), tuple(json.loads(row.sites)), now - CLOSED_KEPT)
 
 
-def read_window(db: Connection, after: int, upper: int) -> PulledChunk:
-    """Rows changed in versions (after, upper], ordered by version, with missing parents."""
+def _with_parents(db: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
+    for child, column, parent in _PARENTS:
+        have = {r["id"] for r in rows.setdefault(parent, [])}
+        wanted = {r[column] for r in rows.get(child, []) if r[column] is not None} - have
+        if wanted:
+            table = central.metadata.tables[parent]
+            extra = db.execute(select(table).where(table.c.id.in_(sorted(wanted)))).mappings()
+            rows[parent].extend(dict(r) for r in extra)
+
+
+def read_window(db: Connection, after: int, upper: int, scope: Scope | None = None) -> PulledChunk:
+    """Rows changed in versions (after, upper], ordered by version, with missing parents;
+    with a scope only its rows, and the ids of tickets changed to outside it."""
+    tables = central.metadata.tables
     rows: dict[str, list[dict[str, Any]]] = {}
+    gone: list[str] = []
     for table in central.SYNCED:
         statement = (
             select(table)
             .where(table.c.version > after, table.c.version <= upper)
             .order_by(table.c.version)
         )
+        inside = None if scope is None else scope_filter(tables, table.name, scope)
+        if inside is not None:
+            statement = statement.where(inside)
+            if table is central.tickets:
+                outside = select(table.c.id).where(
+                    table.c.version > after, table.c.version <= upper, ~inside
+                )
+                gone = list(db.execute(outside).scalars())
         rows[table.name] = [dict(r) for r in db.execute(statement).mappings()]
-    for child, column, parent in _PARENTS:
-        have = {r["id"] for r in rows[parent]}
-        wanted = {r[column] for r in rows[child] if r[column] is not None} - have
-        if wanted:
-            table = central.metadata.tables[parent]
-            extra = db.execute(select(table).where(table.c.id.in_(sorted(wanted)))).mappings()
-            rows[parent].extend(dict(r) for r in extra)
+    _with_parents(db, rows)
     c = central.conflicts
     conflicts = [
         dict(r)
@@ -280,16 +427,33 @@ def read_window(db: Connection, after: int, upper: int) -> PulledChunk:
             select(c).where(c.c.version > after, c.c.version <= upper).order_by(c.c.version)
         ).mappings()
     ]
-    return PulledChunk(upper, rows, conflicts)
+    return PulledChunk(upper, rows, conflicts, gone)
 
 
-def counts(db: Connection, leave_out: Mapping[str, Collection[str]]) -> dict[str, int]:
-    """Rows per synced table, without the ids given per table (a cache's unsent inserts)."""
-    found: dict[str, int] = {}
-    for table in (*central.SYNCED, central.conflicts):
-        key = table.c[central.KEYS.get(table.name, "id")]
-        statement = select(func.count()).select_from(table)
-        if leave_out.get(table.name):
-            statement = statement.where(key.not_in(sorted(leave_out[table.name])))
-        found[table.name] = int(db.scalar(statement) or 0)
+def ticket_children(
+    db: Connection, ticket_ids: Collection[str], upto: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Worklog and tree runs of tickets entering a cache, up to version `upto` (later ones
+    come with their own windows)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for name in TICKET_CHILDREN:
+        table = central.metadata.tables[name]
+        statement = (
+            select(table)
+            .where(table.c.ticket_id.in_(sorted(ticket_ids)), table.c.version <= upto)
+            .order_by(table.c.version)
+        )
+        found[name] = [dict(r) for r in db.execute(statement).mappings()]
     return found
+
+
+def counts(
+    db: Connection, leave_out: Mapping[str, Collection[str]], scope: Scope
+) -> dict[str, int]:
+    """Rows per synced table in the scope, without the ids given per table (a cache's
+    unsent inserts, tickets it keeps for pending work)."""
+    tables = central.metadata.tables
+    return {
+        name: int(db.scalar(count_rows(tables, name, leave_out, scope)) or 0)
+        for name in SYNCED_TABLES
+    }

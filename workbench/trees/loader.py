@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from workbench.core.yaml_loader import SafeLoader
 from workbench.trees.model import (
     EXITS,
     TICKET_FIELDS,
@@ -28,7 +29,7 @@ from workbench.trees.model import (
 )
 from workbench.trees.recipes import REQUIRED, SECRET, RecipeCatalog
 
-_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: faster
+_BASE: Any = SafeLoader
 
 
 class _Loader(_BASE):  # type: ignore[misc]

@@ -242,8 +242,8 @@ class Run:
             node, f"exit code {result.exit_code}", branch.next, excerpt=excerpt(result), note=note
         )
 
-    def _manual_note(self) -> str:
-        reason = self.pending.reason if self.pending else NO_REMOTE
+    def _manual_note(self, reason: str | None = None) -> str:
+        reason = reason or (self.pending.reason if self.pending else NO_REMOTE)
         return f"host not reached ({reason}); decided by hand by the technician"
 
     def enter_result(self, result: CheckResult) -> Step:
@@ -268,7 +268,8 @@ class Run:
         host, params = self._target(node)
         outcome = executor.run(node.recipe, host, params) if host else Unreachable("no host")
         if isinstance(outcome, Unreachable):
-            return self._step(node, "done by hand", node.next, note=self._manual_note())
+            note = self._manual_note(outcome.reason)  # an action sets no pending reason
+            return self._step(node, "done by hand", node.next, note=note)
         return self._step(
             node, f"recipe ran, exit code {outcome.exit_code}", node.next, excerpt=excerpt(outcome)
         )

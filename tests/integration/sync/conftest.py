@@ -9,54 +9,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import keyring
+import keyring.core
 import pytest
-from keyring.backend import KeyringBackend
 from sqlalchemy import create_engine, insert, update
 from sqlalchemy.pool import NullPool
 
+from tests.support.keyrings import JsonFileKeyring
 from tests.support.workbench import AGENT, ASSET, FIELD, LEAD, REQUESTER, SITE, Clock
 from workbench.core.policy import SlaPolicy
 from workbench.services.tickets import TicketService
 from workbench.store import Store
 from workbench.store.database import DB_FILENAME
-from workbench.store.sync_state import state
+from workbench.store.sync_state import SCOPE, state
 from workbench.sync import central
 from workbench.sync.client import Synchronizer, SyncReport
 
 
-class FileKeyring(KeyringBackend):
-    """A plain JSON file in the test's tmp dir: the OS keyring is never touched."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.path = path
-
-    def _load(self) -> dict[str, str]:
-        return json.loads(self.path.read_text()) if self.path.exists() else {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self._load().get(f"{service}/{username}")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        data = self._load()
-        data[f"{service}/{username}"] = password
-        self.path.write_text(json.dumps(data))
-
-    def delete_password(self, service: str, username: str) -> None:
-        data = self._load()
-        data.pop(f"{service}/{username}", None)
-        self.path.write_text(json.dumps(data))
-
-
 @pytest.fixture(autouse=True)
-def file_keyring(tmp_path: Path) -> Iterator[FileKeyring]:
-    previous = keyring.get_keyring()
-    backend = FileKeyring(tmp_path / "keyring.json")
-    keyring.set_keyring(backend)
+def file_keyring(tmp_path: Path) -> Iterator[JsonFileKeyring]:
+    backend = JsonFileKeyring(tmp_path / "keyring.json")
+    # Swapped in place, not via get_keyring(): that would first probe every backend class
+    # in the process, and a test backend that cannot be built without its settings breaks
+    # the probe. (Not with monkeypatch: tests here undo theirs mid-test.)
+    previous = keyring.core._keyring_backend
+    keyring.core._keyring_backend = backend
     yield backend
-    keyring.set_keyring(previous)
+    keyring.core._keyring_backend = previous
 
 
 def _row(item: object, **extra: object) -> dict[str, object]:
@@ -118,12 +96,20 @@ class Fleet:
         self.opened: list[Store] = []
 
     def __call__(
-        self, login: str, *, batch: int = 500, window: int = 2000, own_clock: Clock | None = None
+        self,
+        login: str,
+        *,
+        batch: int = 500,
+        window: int = 2000,
+        own_clock: Clock | None = None,
+        scope: str = "all",  # the protocol tests share every ticket; scope tests say "mine"
     ) -> Laptop:
         data_dir = self.base / f"laptop-{login}-{len(self.opened)}"
         data_dir.mkdir()
         shutil.copyfile(self.template, data_dir / DB_FILENAME)
         store = Store.open(data_dir)
+        with store.write() as tx:  # every Synchronizer of this cache (the window's too) uses it
+            tx.set_meta(SCOPE, scope)
         self.opened.append(store)
         laptop = Laptop(
             store,

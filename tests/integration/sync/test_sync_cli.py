@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.integration.sync.conftest import FileKeyring
+from tests.support.keyrings import JsonFileKeyring
 from workbench.cli import run
 from workbench.store import Store
 from workbench.sync import central
@@ -39,18 +39,22 @@ def test_init_login_sync_status_and_conflicts(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
     central_url: str,
-    file_keyring: FileKeyring,
+    file_keyring: JsonFileKeyring,
 ) -> None:
     first = ok_json(capsys, tmp_path, "central", "init", "--url", central_url)
     again = ok_json(capsys, tmp_path, "central", "init", "--url", central_url)  # safe to rerun
-    assert first["revision"] == again["revision"] == "c0001"
+    assert first["revision"] == again["revision"] == "c0002"
 
     ana_dir, ben_dir = tmp_path / "ana", tmp_path / "ben"
-    for data_dir, who in ((ana_dir, "ana.lopez"), (ben_dir, "ben.okafor")):
+    # Ana keeps the default scope (her tickets and tier 1's queue); Ben, in tier 2, takes all
+    # to see her tier-1 ticket.
+    for data_dir, who, scope in ((ana_dir, "ana.lopez", []), (ben_dir, "ben.okafor", ["all"])):
         code, out, err = wb(
-            capsys, data_dir, "login", "--central", _with_secret(central_url), "--technician", who
-        )
+            capsys, data_dir, "login", "--central", _with_secret(central_url),
+            "--technician", who, *[f"--scope={s}" for s in scope],
+        )  # fmt: skip
         assert code == 0, err
+        assert ok_json(capsys, data_dir, "status")["scope"] == (scope or ["mine"])[0]
         assert SECRET not in out + err
         for written in data_dir.iterdir():  # the cache, its WAL, the log
             assert SECRET.encode() not in written.read_bytes(), written

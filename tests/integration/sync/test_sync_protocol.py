@@ -15,11 +15,13 @@ from sqlalchemy import Connection, create_engine, func, select, text
 from sqlalchemy.pool import NullPool
 
 from tests.integration.sync.conftest import Laptop
+from workbench.cli import run
 from workbench.core.errors import WorkbenchError
+from workbench.core.models import Ticket
 from workbench.core.query import TicketQuery
 from workbench.store import Store, sync_state
 from workbench.store.database import DB_FILENAME
-from workbench.store.sync_state import PulledChunk
+from workbench.store.sync_state import PulledChunk, Scope
 from workbench.sync import central, client, server
 
 pytestmark = pytest.mark.services
@@ -272,7 +274,7 @@ def test_connection_dropped_mid_pull_resumes_from_the_last_window(
     real_read = server.read_window
     calls = {"n": 0}
 
-    def read(db: Connection, after: int, upper: int) -> PulledChunk:
+    def read(db: Connection, after: int, upper: int, scope: Scope | None = None) -> PulledChunk:
         calls["n"] += 1
         if calls["n"] == 2:
             pid = db.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
@@ -280,7 +282,7 @@ def test_connection_dropped_mid_pull_resumes_from_the_last_window(
             with admin.connect() as conn:
                 conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             admin.dispose()
-        return real_read(db, after, upper)
+        return real_read(db, after, upper, scope)
 
     monkeypatch.setattr(server, "read_window", read)
     with pytest.raises(WorkbenchError, match="central database"):
@@ -348,7 +350,7 @@ def test_concurrent_pushes_are_serialised_by_the_clock_row(
 
 
 def test_central_migrations_match_the_tables_the_code_uses(central_url: str) -> None:
-    assert central.init_central(central_url) == "c0001"  # again: nothing to do, no error
+    assert central.init_central(central_url) == "c0002"  # again: nothing to do, no error
     engine = create_engine(central_url, poolclass=NullPool)
     with engine.connect() as db:
         diff = compare_metadata(MigrationContext.configure(db), central.metadata)
@@ -371,3 +373,82 @@ def test_a_client_clock_far_off_the_servers_is_flagged(
     report = ana.sync()
     assert report.clock_flagged is flagged
     assert abs(report.clock_skew_s - offset.total_seconds()) < 60
+
+
+def _local_only_ticket(laptop: Laptop) -> Ticket:
+    """A ticket only this cache has (as demo data): created, then its operations forgotten."""
+    made = laptop.service.create(title="Demo", category="hardware", impact=3, urgency=3).ticket
+    with laptop.store.write() as tx:
+        tx._db.exec_driver_sql("DELETE FROM outbox")
+        tx._db.exec_driver_sql("DELETE FROM worklog")  # its opening entry was never sent
+        tx.set_meta("next_mutation_id", "1")
+    return made
+
+
+def test_an_update_of_a_row_the_server_lacks_is_a_visible_conflict_not_a_blocked_outbox(
+    laptops: Laptops, central_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ana, ben = laptops("ana.lopez"), laptops("ben.okafor")
+    # A ticket that only this cache has (as demo data does): created without its operations.
+    local = _local_only_ticket(ana)
+    ana.service.update(local.id, {"title": "Demo, edited"})
+    real = ana.service.create(title="Real", category="hardware", impact=3, urgency=3).ticket
+    ana.service.note(real.id, "after the refused one")
+
+    report = ana.sync()
+
+    assert ana.pending == 0  # nothing blocked, nothing dropped silently
+    # The edit and its worklog entry (whose ticket the server lacks) are refused, visibly.
+    assert report.new_conflicts == 2 and report.open_conflicts == 2
+    assert _central_ticket(central_url, real.id)["title"] == "Real"
+    assert _count(central_url, "worklog") == 2  # Real's opening entry and the note
+    ben.sync()
+    for laptop in (ana, ben):  # visible to everyone, like any conflict
+        with laptop.store.read() as db:
+            edit, entry = sync_state.conflicts(db)
+        assert (edit.entity, edit.entity_id, edit.field) == ("ticket", local.id, "*")
+        assert edit.their_value is None and edit.their_author == server.NO_ROW
+        assert edit.mine_value["title"] == "Demo, edited"
+        assert (entry.entity, entry.field, entry.mine_value["ticket_id"]) == (
+            "worklog",
+            "*",
+            local.id,
+        )
+        assert local.id in entry.their_author
+        assert edit.my_author == entry.my_author == "ana.lopez"
+    capsys.readouterr()
+    assert run(["--data-dir", str(ben.data_dir), "conflicts", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert listed.count("(whole row)") == 2 and server.NO_ROW in listed
+
+    # "Apply mine" sends the rows as this cache has them; the ticket gets a central number.
+    with ana.store.write() as tx:
+        for conflict in (edit, entry):
+            sync_state.resolve_conflict(tx, conflict.id, "mine", "ana.lopez")
+    report = ana.sync()
+    assert (report.new_conflicts, report.mismatched, ana.pending) == (0, (), 0)
+    row = _central_ticket(central_url, local.id)
+    assert row["title"] == "Demo, edited" and str(row["number"]).startswith("HD-")
+    ben.sync()
+    assert ben.service.detail(local.id).ticket.title == "Demo, edited"
+    assert len(ben.service.detail(local.id).worklog) == 1
+    with ben.store.read() as db:
+        assert sync_state.conflicts(db) == []
+
+
+def test_keep_theirs_settles_a_refused_update_without_sending_the_row(
+    laptops: Laptops, central_url: str
+) -> None:
+    ana = laptops("ana.lopez")
+    local = _local_only_ticket(ana)
+    ana.service.update(local.id, {"title": "Demo, edited"})
+    ana.sync()
+    with ana.store.write() as tx:
+        refused = sync_state.conflicts(tx)  # the edit and its worklog entry
+        for conflict in refused:
+            sync_state.resolve_conflict(tx, conflict.id, "theirs", "ana.lopez")
+    assert len(refused) == 2
+    assert ana.sync().pushed == 2  # the two decisions, no rows
+    assert (_count(central_url, "tickets"), _count(central_url, "worklog")) == (0, 0)
+    with ana.store.read() as db:
+        assert sync_state.conflicts(db) == []

@@ -1,12 +1,15 @@
 """Seeded simulation: three laptops edit offline with skewed clocks; their syncs are
-duplicated, reordered and lose acknowledgements. Afterwards every replica equals the server
-and every operation a laptop ever queued is on the server exactly once."""
+duplicated, reordered and lose acknowledgements; tickets are escalated and reassigned between
+them. Afterwards every replica equals the server (scope all) or the server's rows of its
+technician's scope (scope mine), and every operation a laptop ever queued is on the server
+exactly once."""
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +26,19 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.models import OutboxOperation
 from workbench.core.policy import SlaPolicy
 from workbench.store import schema
+from workbench.store.sync_state import Scope, scope_filter
 from workbench.sync import central, server
 
 pytestmark = pytest.mark.services
 
 TICKET_COLUMNS = ("id", "number", "provisional_ref", "title", "description", "impact", "version")
+LOGINS = ("ana.lopez", "ben.okafor", "cara.nguyen")  # tiers 1, 2 and 3
 
 
 def _edit(rng: random.Random, laptop: Laptop, tickets: list[str]) -> None:
-    action = rng.choice(["create", "note", "note", "title", "description", "impact"])
+    action = rng.choice(
+        ["create", "note", "note", "title", "description", "impact", "escalate", "assign"]
+    )
     if action == "create" or not tickets:
         detail = laptop.service.create(
             title=f"issue {rng.randrange(10_000)}", category="hardware", impact=3, urgency=3
@@ -44,6 +51,10 @@ def _edit(rng: random.Random, laptop: Laptop, tickets: list[str]) -> None:
             laptop.service.note(ticket, f"note {rng.randrange(10_000)}", minutes=rng.randrange(30))
         elif action == "impact":
             laptop.service.update(ticket, {"impact": rng.randint(1, 4)})
+        elif action == "escalate":  # to the next tier's queue: it may leave this cache
+            laptop.service.escalate(ticket, "needs the next tier")
+        elif action == "assign":
+            laptop.service.assign(ticket, rng.choice(LOGINS))
         else:
             laptop.service.update(ticket, {action: f"{action} {rng.randrange(100)}"})
     except WorkbenchError:
@@ -77,24 +88,31 @@ def _misbehave(rng: random.Random, url: str, laptop: Laptop, last_sent: dict[str
         last_sent[laptop.data_dir.name] = ops
 
 
-def _server_state(url: str) -> dict[str, Any]:
+def _server_state(url: str, scope_of: str | None = None) -> dict[str, Any]:
+    """The server's rows; with a login, only those of its technician's 'mine' scope."""
     engine = create_engine(url, poolclass=NullPool)
     with engine.connect() as db:
-        state = _state(db, central.tickets, central.worklog, central.conflicts)
+        scope = None
+        if scope_of is not None:
+            scope = server.scope_of(db, scope_of, "mine", datetime.now(UTC))
+        state = _state(db, central.tickets, central.worklog, central.conflicts, scope)
     engine.dispose()
     return state
 
 
-def _state(db: Any, tickets: Any, worklog: Any, conflicts: Any) -> dict[str, Any]:
+def _state(
+    db: Any, tickets: Any, worklog: Any, conflicts: Any, scope: Scope | None = None
+) -> dict[str, Any]:
     columns = [tickets.c[name] for name in TICKET_COLUMNS]
+    which_tickets = select(*columns).order_by(tickets.c.id)
+    which_worklog = select(worklog.c.id, worklog.c.ticket_id, worklog.c.text).order_by(worklog.c.id)
+    if scope is not None:
+        tables = central.metadata.tables
+        which_tickets = which_tickets.where(scope_filter(tables, "tickets", scope))
+        which_worklog = which_worklog.where(scope_filter(tables, "worklog", scope))
     return {
-        "tickets": [tuple(r) for r in db.execute(select(*columns).order_by(tickets.c.id))],
-        "worklog": [
-            tuple(r)
-            for r in db.execute(
-                select(worklog.c.id, worklog.c.ticket_id, worklog.c.text).order_by(worklog.c.id)
-            )
-        ],
+        "tickets": [tuple(r) for r in db.execute(which_tickets)],
+        "worklog": [tuple(r) for r in db.execute(which_worklog)],
         "conflicts": [
             tuple(r)
             for r in db.execute(
@@ -112,11 +130,19 @@ def _cache_state(laptop: Laptop) -> dict[str, Any]:
         return _state(db, schema.tickets, schema.worklog, schema.conflicts)
 
 
-def _simulate(rng: random.Random, laptops: Callable[..., Laptop], url: str, steps: int) -> None:
+def _simulate(
+    rng: random.Random, laptops: Callable[..., Laptop], url: str, steps: int, scope: str = "all"
+) -> dict[str, Any]:
     skews = (timedelta(days=-1), timedelta(0), timedelta(days=1))
     crew = [
-        laptops(login, batch=rng.randint(2, 6), window=rng.randint(3, 20), own_clock=Clock())
-        for login in ("ana.lopez", "ben.okafor", "cara.nguyen")
+        laptops(
+            login,
+            batch=rng.randint(2, 6),
+            window=rng.randint(3, 20),
+            own_clock=Clock(),
+            scope=scope,
+        )
+        for login in LOGINS
     ]
     for laptop, skew in zip(crew, skews, strict=True):
         laptop.service.clock.now += skew  # type: ignore[attr-defined]
@@ -148,9 +174,20 @@ def _simulate(rng: random.Random, laptops: Callable[..., Laptop], url: str, step
     assert {row[0] for row in expected["tickets"]} == queued["ticket"]
     assert {row[0] for row in expected["worklog"]} == queued["worklog"]
     assert all(row[1] is not None for row in expected["tickets"])  # every one got a number
-    for laptop in crew:
+    for laptop, login in zip(crew, LOGINS, strict=True):
         assert laptop.pending == 0
-        assert _cache_state(laptop) == expected
+        assert not laptop.reports[-1].mismatched
+        mine = expected if scope == "all" else _server_state(url, scope_of=login)
+        assert _cache_state(laptop) == mine, login
+    return expected
+
+
+def test_scoped_replicas_converge_to_their_technicians_scope(
+    laptops: Callable[..., Laptop], central_url: str
+) -> None:
+    everything = _simulate(random.Random(2), laptops, central_url, steps=20, scope="mine")
+    held = [len(_server_state(central_url, scope_of=login)["tickets"]) for login in LOGINS]
+    assert all(0 < n < len(everything["tickets"]) for n in held)  # each holds a part
 
 
 def test_replicas_converge_and_nothing_is_lost_or_doubled(
@@ -160,23 +197,25 @@ def test_replicas_converge_and_nothing_is_lost_or_doubled(
 
 
 @settings(
-    max_examples=2,
+    # About 2 s a schedule; WORKBENCH_SYNC_EXAMPLES=100 for a long soak.
+    max_examples=int(os.environ.get("WORKBENCH_SYNC_EXAMPLES", "8")),
     deadline=None,
     derandomize=True,  # the same schedules in every run; CI stays reproducible
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(rng=st.randoms(use_true_random=False))
+@given(rng=st.randoms(use_true_random=False), scope=st.sampled_from(["all", "mine"]))
 def test_schedules_chosen_by_hypothesis_converge(
     pg_server: PgServer,
     migrated_cache: Path,
     policy: SlaPolicy,
     tmp_path_factory: pytest.TempPathFactory,
     rng: random.Random,
+    scope: str,
 ) -> None:
     url = prepare_central(pg_server.create_database())  # each schedule gets its own server
     fleet = Fleet(tmp_path_factory.mktemp("fleet"), migrated_cache, url, policy, Clock())
     try:
-        _simulate(rng, fleet, url, steps=10)
+        _simulate(rng, fleet, url, steps=10, scope=scope)
     finally:
         fleet.close()
         pg_server.drop_database(url)

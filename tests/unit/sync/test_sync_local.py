@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
 from workbench.core.errors import BadInput, NotFound
+from workbench.core.query import TicketQuery
 from workbench.services.tickets import TicketService
 from workbench.store import Store, sync_state
 from workbench.sync import central, server
@@ -100,3 +103,65 @@ def test_a_pulled_row_gets_the_pending_edit_on_top(store: Store, service: Ticket
         assert sync_state.cursor(db) == 12
         (pending,) = [op for op in db.outbox() if op.entity == "ticket"]  # still to be sent
     assert pending.fields["title"] == "Mine, not sent yet"
+
+
+def _mine(login: str = "ana.lopez", tier: int = 1) -> sync_state.Scope:
+    return sync_state.Scope("mine", login, tier, (), datetime.now(UTC) - sync_state.CLOSED_KEPT)
+
+
+def test_eviction_follows_the_scope_and_spares_pending_work(
+    store: Store, service: TicketService
+) -> None:
+    mine = service.create(title="Keyboard", category="hardware", impact=3, urgency=3).ticket
+    moved = service.create(
+        title="Plotter", category="hardware", impact=3, urgency=3, asset="WA-004217"
+    ).ticket
+    service.escalate(moved.id, "on site")  # tier 2, unassigned: outside a tier-1 scope
+    with store.write() as tx:
+        sync_state.acknowledge(tx, tx.client_id, 99)
+    service.note(moved.id, "still working on it")  # pending: it must stay
+
+    with store.write() as tx:
+        assert sync_state.evict_out_of_scope(tx, _mine()) == 0
+    assert {s.ticket.id for s in service.find(TicketQuery())} == {mine.id, moved.id}
+    with store.read() as db:
+        assert db.asset("asset-1") is not None  # its ticket is still here
+
+    with store.write() as tx:
+        sync_state.acknowledge(tx, tx.client_id, 99)  # the note reached the server
+        assert sync_state.evict_out_of_scope(tx, _mine()) == 1
+    assert {s.ticket.id for s in service.find(TicketQuery())} == {mine.id}
+    assert service.search("Plotter") == []
+    with store.read() as db:
+        assert db.worklog(moved.id) == ()
+        assert db.asset("asset-1") is None  # not of her sites, no ticket of hers needs it
+    with store.write() as tx:  # scope all keeps everything
+        assert sync_state.evict_out_of_scope(tx, replace(_mine(), mode="all")) == 0
+    assert {s.ticket.id for s in service.find(TicketQuery())} == {mine.id}
+
+
+def test_a_ticket_gone_from_the_scope_in_a_pull_waits_for_its_pending_work(
+    store: Store, service: TicketService
+) -> None:
+    ticket = service.create(title="Scanner", category="hardware", impact=3, urgency=3).ticket
+    with store.write() as tx:
+        sync_state.acknowledge(tx, tx.client_id, 99)
+    service.note(ticket.id, "pending")
+    with store.write() as tx:
+        sync_state.apply_chunk(tx, sync_state.PulledChunk(20, {}, [], gone=[ticket.id]))
+        kept = json.loads(tx.meta(sync_state.OUT_OF_SCOPE) or "[]")
+    assert kept == [ticket.id]
+    assert service.detail(ticket.id).ticket.id == ticket.id
+    with store.write() as tx:
+        sync_state.acknowledge(tx, tx.client_id, 99)
+        # Locally it still looks like hers (the server's change never came): the record of
+        # its leaving is what evicts it.
+        assert sync_state.evict_out_of_scope(tx, _mine()) == 1
+        assert tx.meta(sync_state.OUT_OF_SCOPE) == "[]"
+    with pytest.raises(NotFound):
+        service.detail(ticket.id)
+
+
+def test_the_scope_setting_is_checked() -> None:
+    with pytest.raises(BadInput, match="mine, all"):
+        sync_state.set_login(None, "postgresql://db/x", "ana", "everything")  # type: ignore[arg-type]

@@ -1,0 +1,149 @@
+"""Session launchers: the client argv per platform, the missing-client message, a real launch."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from workbench.core.errors import BadInput, WorkbenchError
+from workbench.remote.launchers import Launch, launch, plan
+from workbench.remote.profiles import CredentialProfile
+
+SSH = CredentialProfile("lab", "ssh", "tech", "key", port=2222, key_path="/k/id", jump="gw:22")
+WINRM = CredentialProfile("corp", "winrm", "CORP\\it o'neil", "ntlm", has_secret=True)
+SECRET_WORDS = ("password", "/p:", "-Password", "s3cret")
+
+
+def installed(*names: str):  # type: ignore[no-untyped-def]
+    return lambda name: f"/usr/bin/{name}" if name in names else None
+
+
+def no_secret_in(launch_plan: Launch) -> None:
+    text = " ".join(launch_plan.argv)
+    assert not any(word in text for word in SECRET_WORDS), text
+
+
+def test_ssh_on_linux_uses_the_first_terminal_found_and_ends_options_before_the_host() -> None:
+    ssh_argv = ["ssh", "-p", "2222", "-l", "tech", "-i", "/k/id", "-J", "gw:22", "--", "pc-1"]
+    planned = plan("ssh", "pc-1", SSH, platform="linux", which=installed("konsole", "xterm"))
+    assert planned.argv == ("konsole", "-e", *ssh_argv)
+    assert planned.requires == ("ssh",)
+    gnome = plan("ssh", "pc-1", SSH, platform="linux", which=installed("gnome-terminal"))
+    assert gnome.argv == ("gnome-terminal", "--", *ssh_argv)
+    # Nothing installed: the Debian alternative is planned, and launch() explains.
+    assert plan("ssh", "pc-1", None, platform="linux", which=installed()).argv == (
+        "x-terminal-emulator", "-e", "ssh", "--", "pc-1")  # fmt: skip
+    # The asset's port wins over the profile's.
+    assert plan("ssh", "pc-1", SSH, port=22, platform="linux", which=installed()).argv[3:5] == (
+        "-p", "22")  # fmt: skip
+    no_secret_in(planned)
+
+
+def test_ssh_on_windows_and_mac() -> None:
+    windows = plan("ssh", "pc-1", SSH, platform="win32", which=installed())
+    assert windows.argv[0] == "ssh" and windows.new_console and windows.argv[-2:] == ("--", "pc-1")
+    mac = plan("ssh", "pc-1", SSH, platform="darwin", which=installed())
+    assert mac.argv[:2] == ("osascript", "-e")
+    assert 'do script "ssh -p 2222 -l tech -i /k/id -J gw:22 -- pc-1"' in mac.argv[2]
+
+
+def test_ssh_with_a_winrm_profile_is_refused() -> None:
+    with pytest.raises(BadInput, match="profile 'corp' is for WinRM"):
+        plan("ssh", "pc-1", WINRM, platform="linux", which=installed())
+
+
+def test_rdp_per_platform() -> None:
+    assert plan("rdp", "pc-1", WINRM, platform="win32").argv == ("mstsc", "/v:pc-1")
+    remmina = plan("rdp", "pc-1", WINRM, platform="linux", which=installed("remmina", "xterm"))
+    assert remmina.argv == ("remmina", "-c", "rdp://CORP%5Cit%20o%27neil@pc-1")
+    free = plan("rdp", "pc-1", WINRM, port=3390, platform="linux",
+                which=installed("xfreerdp", "xterm"))  # fmt: skip
+    assert free.argv[:4] == ("xterm", "-e", "xfreerdp", "/v:pc-1:3390")
+    assert "/u:CORP\\it o'neil" in free.argv
+    free3 = plan("rdp", "pc-1", None, platform="linux", which=installed("xfreerdp3", "xterm"))
+    assert free3.argv[2] == "xfreerdp3" and not any(a.startswith("/u:") for a in free3.argv)
+    mac = plan("rdp", "pc-1", WINRM, platform="darwin")
+    assert mac.argv == ("open", "rdp://full%20address=s:pc-1&username=s:CORP%5Cit%20o%27neil")
+    v6 = plan("rdp", "fe80::1", None, port=3390, platform="win32")
+    assert v6.argv == ("mstsc", "/v:[fe80::1]:3390")
+    for planned in (remmina, free, mac):
+        no_secret_in(planned)
+
+
+def test_powershell_remoting_quotes_and_maps_auth() -> None:
+    windows = plan("powershell", "pc-1", WINRM, platform="win32", which=installed("powershell"))
+    assert windows.argv[:3] == ("powershell", "-NoExit", "-Command") and windows.new_console
+    assert windows.argv[3] == (
+        "Enter-PSSession -ComputerName 'pc-1' -Credential 'CORP\\it o''neil' "
+        "-Authentication Negotiate -UseSSL"
+    )
+    linux = plan("powershell", "pc-1", SSH, platform="linux", which=installed("xterm", "pwsh"))
+    assert linux.argv[:5] == ("xterm", "-e", "pwsh", "-NoExit", "-Command")
+    assert linux.argv[5] == (
+        "Enter-PSSession -HostName 'pc-1' -UserName 'tech' -KeyFilePath '/k/id' -Port 2222"
+    )
+    no_secret_in(windows)
+    cert = CredentialProfile("c", "winrm", "t", "certificate", key_path="/c.pem")
+    with pytest.raises(BadInput, match="certificate thumbprint"):
+        plan("powershell", "pc-1", cert, platform="win32")
+
+
+@pytest.mark.parametrize("host", ["-oProxyCommand=touch /tmp/pwned", "pc 1", "pc;id"])
+def test_hosts_that_could_become_options_or_code_are_refused(host: str) -> None:
+    for kind in ("ssh", "rdp", "powershell"):
+        with pytest.raises(BadInput):
+            plan(kind, host, None, platform="linux", which=installed())
+
+
+def test_unknown_kind() -> None:
+    with pytest.raises(BadInput, match="session kind must be one of ssh, rdp, powershell"):
+        plan("vnc", "pc-1", None)
+
+
+def _fake_program(bindir: Path, name: str, record: Path) -> None:
+    """A program that records its argv as JSON (a real process on the PATH)."""
+    script = bindir / name
+    script.write_text(
+        "#!/bin/sh\n"
+        "python3 -c 'import json, os, sys; "
+        f'json.dump({{"argv": sys.argv[1:], "sid": os.getsid(0)}}, open("{record}", "w"))\' "$@"\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+
+
+def test_missing_client_names_it_and_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing installed
+    planned = plan("rdp", "pc-1", WINRM, platform="linux")
+    with pytest.raises(WorkbenchError) as caught:
+        launch(planned)
+    message = str(caught.value)
+    assert "x-terminal-emulator is needed for this session (Remote desktop on pc-1)" in message
+    _fake_program(tmp_path, "xterm", tmp_path / "unused.json")
+    with pytest.raises(WorkbenchError) as caught:
+        launch(plan("rdp", "pc-1", WINRM, platform="linux"))
+    assert "xfreerdp" in str(caught.value) and "apt install freerdp2-x11" in str(caught.value)
+    assert "apt install remmina" in str(caught.value)
+    assert not (tmp_path / "unused.json").exists()
+
+
+def test_real_launch_runs_the_terminal_with_the_planned_argv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    record = tmp_path / "argv.json"
+    _fake_program(bindir, "x-terminal-emulator", record)
+    _fake_program(bindir, "ssh", tmp_path / "ssh.json")
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    planned = plan("ssh", "pc-1", SSH, platform="linux")
+    process = launch(planned)
+    assert process.wait(timeout=20) == 0
+    recorded = json.loads(record.read_text())
+    assert recorded["argv"] == list(planned.argv[1:])
+    assert recorded["sid"] != os.getsid(0)  # detached: its own session

@@ -1,0 +1,304 @@
+"""Background sync and its status-bar indicator (DESIGN.md §5).
+
+The sync runs on its own worker thread ("workbench-sync"), so a slow or silent server never
+holds up the list's database work; reading the small sync state goes through the window's
+database worker. One round at a time: the timer and F9 both start one only when none runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QLabel
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from workbench.core.errors import WorkbenchError
+from workbench.gui.conflicts import ConflictsDialog
+from workbench.gui.worker import DbWorker
+from workbench.store import Store, sync_state
+from workbench.store.sync_state import SyncState
+
+if TYPE_CHECKING:
+    from workbench.gui.main_window import MainWindow
+    from workbench.sync.client import SyncReport
+
+INTERVAL_KEY = "sync/interval_seconds"
+DEFAULT_INTERVAL_S = 300
+# Without it libpq waits for the kernel's TCP timeout (minutes) on a silent network.
+CONNECT_TIMEOUT_S = "10"
+MESSAGE_MS = 10_000
+WARN = "#b3261e"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncView:  # everything the indicator shows
+    server: str | None = None  # host:port/database; None when no central is configured
+    pending: int = 0
+    last_sync: datetime | None = None
+    conflicts: int = 0
+    online: bool | None = None  # None until the first round of this session ends
+    problem: str | None = None  # why the last round failed
+    clock_skew_s: float | None = None
+    syncing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Round:
+    report: SyncReport | None
+    problem: str | None
+    state: SyncState
+
+
+def server_label(url: str) -> str:  # where the central is, without user name or password
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "the central database"
+    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database}"
+
+
+def ago(then: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - then).total_seconds()))
+    for unit, size in (("d", 86_400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return "just now"
+
+
+def describe(view: SyncView, now: datetime) -> tuple[str, str]:
+    """(rich text, tooltip) of the indicator."""
+    if view.server is None:
+        return (
+            f"local only · {view.pending} pending",
+            "Not connected to a central database: `workbench login` connects.",
+        )
+    from workbench.sync.client import CLOCK_SKEW_LIMIT_S  # noqa: PLC0415  (see _sync_round)
+
+    if view.syncing:
+        parts = ["⟳ syncing…"]
+    elif view.online is False:
+        parts = [f'<span style="color:{WARN}">● offline</span>']
+    else:
+        parts = ["● online" if view.online else "● not synced yet this session"]
+    parts.append(f"{view.pending} pending")
+    parts.append(f"synced {ago(view.last_sync, now)}" if view.last_sync else "never synced")
+    if view.conflicts:
+        plural = "s" if view.conflicts > 1 else ""
+        parts.append(f'<a href="conflicts">{view.conflicts} conflict{plural}</a>')
+    tips = [f"Central database {view.server}."]
+    if view.last_sync:
+        tips.append(f"Last sync {view.last_sync.astimezone():%Y-%m-%d %H:%M}.")
+    if view.clock_skew_s is not None and abs(view.clock_skew_s) > CLOCK_SKEW_LIMIT_S:
+        minutes = round(abs(view.clock_skew_s) / 60)
+        side = "ahead of" if view.clock_skew_s > 0 else "behind"
+        parts.append(f'<span style="color:{WARN}">⚠ clock {minutes} min {side} server</span>')
+        tips.append("This computer's clock is off: SLA times follow the server's clock.")
+    if view.online is False and view.problem:
+        tips.append(f"Cannot sync: {view.problem}")
+        tips.append("Work continues offline; the next sync retries (F9 to retry now).")
+    return " · ".join(parts), "\n".join(tips)
+
+
+def _sync_round(store: Store, url: str, technician: str) -> _Round:
+    """Runs on the sync thread: one sync, then the state as it left the cache."""
+    # The sync client (psycopg, keyring) loads with the first sync, not with the window.
+    from workbench.sync import central  # noqa: PLC0415
+    from workbench.sync.client import Synchronizer  # noqa: PLC0415
+
+    label = server_label(url)
+    parsed = make_url(url)
+    if "connect_timeout" not in parsed.query:
+        parsed = parsed.update_query_dict({"connect_timeout": CONNECT_TIMEOUT_S})
+    target = parsed.render_as_string(hide_password=False)
+    report, problem = None, None
+    try:
+        report = Synchronizer(store, target, technician).sync()
+    except central.CentralError as exc:
+        # The message names the server by its masked URL; the user name stays out of view too.
+        problem = str(exc).replace(central.masked(target), label)
+    with store.read() as db:
+        return _Round(report, problem, sync_state.state(db))
+
+
+def _interval_s(window: MainWindow) -> int:
+    value = window.settings.value(INTERVAL_KEY, DEFAULT_INTERVAL_S)
+    try:
+        return max(1, int(float(str(value))))
+    except ValueError:
+        return DEFAULT_INTERVAL_S
+
+
+def _read_state(store: Store) -> SyncState:
+    with store.read() as db:
+        return sync_state.state(db)
+
+
+class SyncStatus(QLabel):
+    """The status-bar indicator; it also owns the sync timer and the sync thread."""
+
+    synced = Signal()  # a round ended, successfully or not
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__("local only")
+        self.main = window
+        self.view = SyncView()
+        self._running = self._stopped = False
+        self._worker: DbWorker | None = None  # made when a central is configured
+        self._dialog: ConflictsDialog | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(_interval_s(window) * 1000)
+        self._timer.timeout.connect(lambda: self._begin(manual=False))
+        self._repaint_timer = QTimer(self, interval=30_000)  # keeps "synced N min ago" true
+        self._repaint_timer.timeout.connect(self._render)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.linkActivated.connect(lambda _link: self.open_conflicts())
+        window.installEventFilter(self)
+
+    # -- driving -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Sync now if a central is configured, then on the timer."""
+        self.main.model.total_known.connect(lambda _total: self.refresh_state())
+        self.main.detail.ticket_changed.connect(lambda _id: self.refresh_state())
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.stop)
+        self._timer.start()
+        self._repaint_timer.start()
+        self._begin(manual=False)
+
+    @property
+    def busy(self) -> bool:  # a round is on its way, from F9 or the timer
+        return self._running
+
+    def sync_now(self) -> bool:
+        """F9: start a round unless one is running; returns whether one started."""
+        return self._begin(manual=True)
+
+    def stop(self) -> None:
+        self._stopped = True  # a state read still on its way must not start a round
+        self._timer.stop()
+        self._repaint_timer.stop()
+        if self._worker is not None:
+            self._worker.stop()  # waits for a running round: at most the connect timeout
+            self._worker = None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.main and event.type() == QEvent.Type.Close:
+            self.stop()
+        return False
+
+    def refresh_state(self) -> None:
+        """Re-read pending count, last sync and conflicts (after local changes)."""
+        store = self.main.service.store
+        self.main.worker.submit(lambda: _read_state(store), self._on_state, self._on_state_error)
+
+    def open_conflicts(self) -> ConflictsDialog:
+        if self._dialog is None:
+            self._dialog = ConflictsDialog(self.main)
+            self._dialog.resolved.connect(lambda _id: self._on_resolved())
+        self._dialog.reload()
+        self._dialog.show()
+        self._dialog.raise_()
+        return self._dialog
+
+    # -- a round -------------------------------------------------------------------------
+    def _begin(self, *, manual: bool) -> bool:
+        if self._running:
+            if manual:
+                self._message("A sync is already running.")
+            return False
+        self._running = True
+        store = self.main.service.store
+
+        def begin(state: SyncState) -> None:
+            self._on_state(state)
+            if self._stopped or not state.central_url or not state.technician:
+                self._running = False
+                if manual:
+                    self._message(
+                        "This cache is not connected to a central database; run "
+                        "`workbench login --central URL --technician LOGIN` first."
+                    )
+                return
+            self._show(replace(self.view, syncing=True))
+            if self._worker is None:
+                self._worker = DbWorker(self, name="workbench-sync")
+            self._worker.submit(
+                lambda: _sync_round(store, state.central_url or "", state.technician or ""),
+                lambda result: self._on_round(result, manual),
+                self._on_round_error,
+            )
+
+        def failed(error: Exception) -> None:
+            self._running = False
+            self._on_state_error(error)
+
+        self.main.worker.submit(lambda: _read_state(store), begin, failed)
+        return True
+
+    def _on_round(self, result: _Round, manual: bool) -> None:
+        self._running = False
+        was_offline = self.view.online is False
+        report = result.report
+        self.view = replace(
+            self.view,
+            online=report is not None,
+            problem=result.problem,
+            clock_skew_s=report.clock_skew_s if report else self.view.clock_skew_s,
+            syncing=False,
+        )
+        self._on_state(result.state)
+        if result.problem and (manual or not was_offline):  # once, not on every retry
+            self._message(f"Offline — {result.problem}. Work continues; the next sync retries.")
+        elif report is not None and was_offline:
+            self._message("Back online: the changes made offline were sent.")
+        if report is not None and (report.pushed or report.pulled):
+            self.main.refresh()
+        self.synced.emit()
+
+    def _on_round_error(self, error: Exception) -> None:
+        self._running = False
+        self.view = replace(self.view, syncing=False)
+        self._render()
+        self._on_state_error(error)
+        self.synced.emit()
+
+    # -- showing -------------------------------------------------------------------------
+    def _on_state(self, state: SyncState) -> None:
+        configured = bool(state.central_url and state.technician)
+        before = self.view.conflicts
+        self._show(
+            replace(
+                self.view,
+                server=server_label(state.central_url or "") if configured else None,
+                pending=state.pending,
+                last_sync=state.last_sync,
+                conflicts=state.open_conflicts,
+            )
+        )
+        if before != state.open_conflicts and self._dialog is not None and self._dialog.isVisible():
+            self._dialog.reload()  # a sync may have brought or settled conflicts
+
+    def _on_state_error(self, error: Exception) -> None:
+        text = str(error) if isinstance(error, WorkbenchError) else "internal error; see the log"
+        self._message(f"Sync: {text}")
+
+    def _on_resolved(self) -> None:
+        self.refresh_state()
+        self.main.refresh()
+
+    def _show(self, view: SyncView) -> None:
+        self.view = view
+        self._render()
+
+    def _render(self) -> None:
+        text, tip = describe(self.view, datetime.now(UTC))
+        self.setText(text)
+        self.setToolTip(tip)
+
+    def _message(self, text: str) -> None:
+        self.main.statusBar().showMessage(text, MESSAGE_MS)

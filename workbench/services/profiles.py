@@ -1,0 +1,195 @@
+"""Credential profiles: stored in the cache without secrets, secrets in the OS keyring.
+
+The keyring entry of a profile is (``KEYRING_SERVICE``, profile name). Every check runs before
+anything is written, so bad input changes nothing; a failing keyring is reported without the
+secret (keyring errors never carry it, and neither do ours).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, TypeVar
+
+from workbench.core.errors import BadInput, NotFound, WorkbenchError
+from workbench.remote.profiles import (
+    KEYRING_SERVICE,
+    CredentialProfile,
+    connection,
+    keeps_secret,
+)
+from workbench.store import Store
+from workbench.store import profiles as sql
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+    from workbench.remote.jobs import JobRequest
+    from workbench.remote.recipes import Recipe
+    from workbench.remote.ssh import SshAuth, SshTarget
+    from workbench.remote.winrm import WinrmTarget
+
+T = TypeVar("T")
+Connection = tuple["SshTarget | WinrmTarget", "SshAuth | None", "tuple[SshTarget, SshAuth] | None"]
+
+
+class ProfileService:
+    def __init__(self, store: Store, keyring_backend: KeyringBackend | None = None) -> None:
+        self.store = store
+        self._backend = keyring_backend
+
+    # -- keyring -----------------------------------------------------------------------------
+    def _with_keyring(self, doing: str, name: str, call: Callable[[KeyringBackend], T]) -> T:
+        # Imported here: the keyring machinery loads only when a secret is needed, not on
+        # every start of the command line.
+        import keyring  # noqa: PLC0415
+        from keyring.errors import KeyringError  # noqa: PLC0415
+
+        try:
+            return call(self._backend if self._backend is not None else keyring.get_keyring())
+        except KeyringError as exc:  # never carries the secret
+            raise WorkbenchError(f"cannot {doing} profile {name!r} in the keyring: {exc}") from None
+
+    def _secret(self, name: str) -> str | None:
+        return self._with_keyring(
+            "read the secret of", name, lambda k: k.get_password(KEYRING_SERVICE, name)
+        )
+
+    def _store_secret(self, name: str, secret: str) -> None:
+        self._with_keyring(
+            "store the secret of", name, lambda k: k.set_password(KEYRING_SERVICE, name, secret)
+        )
+
+    def _forget_secret(self, name: str) -> None:
+        def forget(backend: KeyringBackend) -> None:
+            # Deleting a missing entry raises in most backends: it is gone already.
+            if backend.get_password(KEYRING_SERVICE, name) is not None:
+                backend.delete_password(KEYRING_SERVICE, name)
+
+        self._with_keyring("remove the secret of", name, forget)
+
+    # -- profiles ----------------------------------------------------------------------------
+    def profiles(self) -> list[CredentialProfile]:
+        with self.store.read() as db:
+            return sql.profiles(db)
+
+    def profile(self, name: str) -> CredentialProfile:
+        with self.store.read() as db:
+            found = sql.profile(db, name)
+        if found is None:
+            raise NotFound(f"no credential profile {name!r}; see `workbench profile list`")
+        return found
+
+    def save(
+        self, profile: CredentialProfile, secret: str | None = None, keep_secret: bool = True
+    ) -> CredentialProfile:
+        """Create or replace the profile; ``secret`` replaces its keyring entry.
+
+        Without a secret the stored one is kept (``keep_secret``) or removed; it is removed too
+        when the user or the way of logging in changes (``keeps_secret``). ``has_secret`` of the
+        result says which; the value passed in is ignored.
+        """
+        profile.check()
+        if secret is not None and not secret:
+            raise BadInput("the secret is empty: type it, or leave it out")
+        if secret is not None and profile.auth == "certificate":
+            raise BadInput("certificate profiles have no password: the PEM file is the credential")
+        with self.store.read() as db:
+            before = sql.profile(db, profile.name)
+        had_secret = before is not None and before.has_secret
+        keep_secret = keep_secret and before is not None and keeps_secret(before, profile)
+        has_secret = secret is not None or (keep_secret and had_secret)
+        saved = replace(profile, has_secret=has_secret)
+        if secret is not None:
+            self._store_secret(profile.name, secret)
+        elif had_secret and not keep_secret:
+            self._forget_secret(profile.name)
+        with self.store.write() as tx:
+            sql.save_profile(tx, saved)
+        return saved
+
+    def delete(self, name: str) -> list[str]:
+        """Remove the profile, its keyring entry and its asset links; the unlinked asset ids."""
+        found = self.profile(name)
+        if found.has_secret:
+            self._forget_secret(name)
+        with self.store.write() as tx:
+            return sql.delete_profile(tx, name)
+
+    # -- assets ------------------------------------------------------------------------------
+    def assign(self, asset_id: str, name: str | None) -> None:
+        """Name the asset's profile here (None: remove the link)."""
+        with self.store.write() as tx:
+            if tx.asset(asset_id) is None:
+                raise NotFound(f"no asset with id {asset_id!r}")
+            if name is not None and sql.profile(tx, name) is None:
+                raise NotFound(f"no credential profile {name!r}; create it with `profile add`")
+            sql.link_asset(tx, asset_id, name)
+
+    def profile_for_asset(self, asset_id: str) -> CredentialProfile | None:
+        """The linked profile; else the one the asset's own settings name, if it exists here."""
+        with self.store.read() as db:
+            name = sql.asset_profile(db, asset_id)
+            if name is None:
+                asset = db.asset(asset_id)
+                name = asset.credential_profile if asset else None
+            return sql.profile(db, name) if name else None
+
+    def assets_of(self, name: str) -> list[str]:
+        with self.store.read() as db:
+            return sql.assets_of_profile(db, name)
+
+    # -- connections -------------------------------------------------------------------------
+    def connection_for(self, profile_name: str, host: str, port: int | None = None) -> Connection:
+        """(target, ssh auth, ssh jump) for ``host`` with the profile's secret from the keyring."""
+        found = self.profile(profile_name)
+        secret = self._secret(found.name) if found.has_secret else None
+        if found.has_secret and secret is None:
+            raise BadInput(
+                f"the keyring has no secret for profile {found.name!r} any more: set it again "
+                f"with `workbench profile edit {found.name} --ask-secret`"
+            )
+        return connection(found, host, secret, port)
+
+    def connection_for_host(self, host: str) -> Connection | None:
+        """The connection to the asset with this hostname (or tag, serial) through its profile.
+
+        None when no asset or no profile is known for it: the caller treats the host as out of
+        reach and the technician answers by hand.
+        """
+        try:
+            with self.store.read() as db:
+                asset = db.asset_by_key(host)
+        except NotFound:
+            return None
+        found = self.profile_for_asset(asset.id)
+        return self.connection_for(found.name, host) if found else None
+
+    def request(
+        self,
+        recipe: Recipe,
+        values: Mapping[str, str],
+        host: str,
+        profile_name: str,
+        technician: str,
+        ticket_ref: str | None = None,
+        accept_host_key: str | None = None,
+        port: int | None = None,
+    ) -> JobRequest:
+        """A job request for ``recipe`` on ``host`` logging in with the profile."""
+        from workbench.remote.jobs import JobRequest  # noqa: PLC0415  (loads paramiko)
+
+        # The profile picks the transport, as `remote run --protocol` does.
+        target, auth, jump = self.connection_for(profile_name, host, port)
+        if accept_host_key is not None and auth is None:
+            raise BadInput("host keys are an SSH matter; WinRM checks the TLS certificate")
+        return JobRequest(
+            recipe=recipe,
+            values=values,
+            target=target,
+            auth=auth,
+            technician=technician,
+            ticket_ref=ticket_ref,
+            accept_host_key=accept_host_key,
+            jump=jump,
+        )
