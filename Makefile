@@ -39,6 +39,7 @@ lint: venv
 bench: venv system-test
 	$(BIN)/python -m tests.bench.run
 	$(BIN)/python -m tests.bench.gui
+	$(BIN)/python -m tests.bench.trees
 	$(BIN)/python -m tests.bench.sync
 	$(BIN)/python -m tests.bench.remote
 

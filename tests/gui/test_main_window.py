@@ -229,6 +229,7 @@ def test_theme_switch_applies_and_persists(
     window = open_window(qtbot, service, worker, settings)
     sla = window.model.index(0, SLA_COLUMN)
     assert window.table.itemDelegateForIndex(sla) is window.table.itemDelegate()  # Qt paints it
+    text_colour = qapp.palette().color(QPalette.ColorRole.Text)
     try:
         for name in ("light", "dark"):
             dialog = window.open_settings()
@@ -245,6 +246,14 @@ def test_theme_switch_applies_and_persists(
                                   TintDelegate)  # fmt: skip
             qtbot.wait(300)  # let the restyled widgets lay out again
             assert window.grab().save(str(artifacts / f"main_window_{name}.png"))
+        dialog = window.open_settings()
+        dialog.theme.setCurrentText("system")
+        dialog.accept()
+        # Back to the system look: no style sheet, Qt paints the tints, and the text colour
+        # qt-material put into the palette is gone again.
+        assert not qapp.styleSheet()
+        assert window.table.itemDelegateForIndex(sla) is window.table.itemDelegate()
+        assert qapp.palette().color(QPalette.ColorRole.Text) == text_colour
     finally:
         theme.apply(qapp, "system", theme.DEFAULT_FONT_SIZE)
 

@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((90, 54, 95, 0, 120, 92, 108, 100)):
+        for column, width in enumerate((90, 62, 95, 0, 120, 92, 108, 100)):
             if width:
                 table.setColumnWidth(column, width)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # the title takes the rest

@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 
 INTERVAL_KEY = "sync/interval_seconds"
 DEFAULT_INTERVAL_S = 300
-# Without it libpq waits for the kernel's TCP timeout (minutes) on a silent network.
-CONNECT_TIMEOUT_S = "10"
 MESSAGE_MS = 10_000
 WARN = "#b3261e"
 
@@ -109,17 +107,12 @@ def _sync_round(store: Store, url: str, technician: str) -> _Round:
     from workbench.sync import central  # noqa: PLC0415
     from workbench.sync.client import Synchronizer  # noqa: PLC0415
 
-    label = server_label(url)
-    parsed = make_url(url)
-    if "connect_timeout" not in parsed.query:
-        parsed = parsed.update_query_dict({"connect_timeout": CONNECT_TIMEOUT_S})
-    target = parsed.render_as_string(hide_password=False)
     report, problem = None, None
     try:
-        report = Synchronizer(store, target, technician).sync()
+        report = Synchronizer(store, url, technician).sync()
     except central.CentralError as exc:
         # The message names the server by its masked URL; the user name stays out of view too.
-        problem = str(exc).replace(central.masked(target), label)
+        problem = str(exc).replace(central.masked(url), server_label(url))
     with store.read() as db:
         return _Round(report, problem, sync_state.state(db))
 

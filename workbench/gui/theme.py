@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -37,13 +37,21 @@ def current(settings: QSettings) -> tuple[str, int]:
     )
 
 
+_SYSTEM_PALETTE = "workbench_system_palette"  # an application property: one per QApplication
+
+
 def apply(app: QApplication, theme: str, font_size: int) -> None:
+    # qt-material also changes the palette's text colour; the system look must get the
+    # original back, or text in lists turns faint after switching from a theme.
+    if app.property(_SYSTEM_PALETTE) is None:
+        app.setProperty(_SYSTEM_PALETTE, QPalette(app.palette()))
     font = QFont(app.font())
     font.setPointSize(font_size)
     app.setFont(font)
     sheet = THEMES[theme]
     if sheet is None:
         app.setStyleSheet("")
+        app.setPalette(app.property(_SYSTEM_PALETTE))
         return
     from qt_material import apply_stylesheet  # noqa: PLC0415  (only when a theme is used)
 

@@ -198,10 +198,21 @@ def store_password(url: str, password: str) -> None:
         raise WorkbenchError(f"cannot store the password in the keyring: {exc}") from None
 
 
-def connect(url: str) -> Engine:
+CONNECT_TIMEOUT_S = 10  # a silent network fails a sync in seconds, not after TCP's minutes
+# A server that accepts and then stalls (a lock held elsewhere) ends the sync with an error
+# instead of holding it, and the window that waits for it on close, indefinitely.
+SYNC_STATEMENT_TIMEOUT_MS = 120_000
+
+
+def connect(url: str, statement_timeout_ms: int | None = SYNC_STATEMENT_TIMEOUT_MS) -> Engine:
     """An engine on the central database; the password comes from the keyring (else libpq's
     PGPASSWORD), never from a file of ours."""
     parsed = parse_url(url)
+    options: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        options["connect_timeout"] = CONNECT_TIMEOUT_S
+    if statement_timeout_ms is not None:
+        options["options"] = f"-c statement_timeout={statement_timeout_ms}"
     if parsed.password is None:
         try:
             secret = keyring.get_password(KEYRING_SERVICE, keyring_account(parsed))
@@ -209,7 +220,7 @@ def connect(url: str) -> Engine:
             secret = None
         if secret is not None:
             parsed = parsed.set(password=secret)
-    return create_engine(parsed, poolclass=NullPool)
+    return create_engine(parsed, poolclass=NullPool, connect_args=options)
 
 
 class CentralError(WorkbenchError):
@@ -228,7 +239,7 @@ def init_central(url: str) -> str:
     from alembic.command import upgrade  # noqa: PLC0415  (only for `central init`)
     from alembic.config import Config  # noqa: PLC0415
 
-    engine = connect(url)
+    engine = connect(url, statement_timeout_ms=None)  # an upgrade may build large indexes
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     try:
