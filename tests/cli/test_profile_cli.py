@@ -158,6 +158,9 @@ def test_connect_resolves_a_ticket_to_its_asset_and_profile(
     assert json.loads(out)["profile"] is None and "10.1.2.3" in " ".join(json.loads(out)["argv"])
     code, out, _ = wb(capsys, cache, "connect", "ssh", "srv9", "--profile", "lab", "--dry-run")
     assert out.splitlines()[0] == "Would start: SSH session on srv9 with profile lab"
+    # A ticket ref that is not in the cache is not taken for a host name.
+    one_line_error(wb(capsys, cache, "connect", "rdp", "hd-999999", "--dry-run"), 2,
+                   "no ticket HD-999999 in this cache")  # fmt: skip
 
 
 def _fake(bindir: Path, name: str, record: Path) -> None:

@@ -11,7 +11,8 @@ from workbench.cli import render
 from workbench.cli.context import AppContext
 from workbench.cli.options import json_option, with_app
 from workbench.cli.profiles import find_asset
-from workbench.core.errors import BadInput
+from workbench.core.errors import BadInput, NotFound
+from workbench.core.refs import looks_like_ref, normalize_ref
 from workbench.remote.launchers import KINDS, launch, plan
 from workbench.services.profiles import ProfileService
 
@@ -36,6 +37,8 @@ def connect(
     serial or hostname, or any host name. The client asks for passwords itself."""
     service = ProfileService(app.store)
     asset = find_asset(app, target)
+    if asset is None and looks_like_ref(target):
+        raise NotFound(f"no ticket {normalize_ref(target)} in this cache")
     host = target
     port = None
     profile = service.profile(profile_name) if profile_name else None

@@ -34,3 +34,10 @@ def normalize_ref(text: str) -> str:
     if provisional:
         return f"P-{provisional.group(1).upper()}-{int(provisional.group(2)):04d}"
     return text.strip()
+
+
+def looks_like_ref(text: str) -> bool:
+    """'HD-123' or a provisional ref: what a technician means as a ticket, not a host name."""
+    return bool(
+        re.match(rf"^\s*{NUMBER_PREFIX}-\d", text, re.IGNORECASE) or _PROVISIONAL.match(text)
+    )

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbench.core.refs import format_number, normalize_ref, provisional_ref
+from workbench.core.refs import format_number, looks_like_ref, normalize_ref, provisional_ref
 
 UUID = "0192f3a0-7c1e-7d2a-9b3c-4d5e6f708192"
 
@@ -104,3 +104,12 @@ def test_provisional_refs_normalize_to_themselves(client: object, counter: int) 
     ref = provisional_ref(str(client), counter)
     assert normalize_ref(ref) == ref
     assert normalize_ref(ref.lower()) == ref
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("HD-000123", True), ("hd-123", True), (" P-0A1B2C3D-0007", True), ("hd123", False),
+     ("srv9", False), ("hdserver", False), ("10.1.2.3", False), ("OLY-ACC-LT0421", False)],
+)  # fmt: skip
+def test_looks_like_ref_tells_ticket_refs_from_host_names(text: str, expected: bool) -> None:
+    assert looks_like_ref(text) is expected
