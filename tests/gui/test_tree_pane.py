@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.support.sshd import SshServer
 from tests.support.trees import HEALTH_TREE
-from tests.support.workbench import ASSET, REQUESTER, Clock
+from tests.support.workbench import ASSET, Clock, ticket_on_asset
 from workbench.core.models import Status, WorklogKind
 from workbench.gui import tree_pane as tree_pane_module
 from workbench.gui.detail import DetailPane
@@ -38,15 +38,9 @@ def trees(service: TicketService, clock: Clock) -> TreeService:
 
 @pytest.fixture
 def ticket_id(service: TicketService) -> str:
-    detail = service.create(
-        title="Cannot print to the 3rd floor printer",
-        category="printing",
-        impact=3,
-        urgency=2,
-        requester=REQUESTER.email,
-        asset=ASSET.tag,
-    )
-    return detail.ticket.id
+    return ticket_on_asset(
+        service, "Cannot print to the 3rd floor printer", "printing", impact=3
+    ).ticket.id
 
 
 def open_pane(

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.keyrings import JsonFileKeyring
 from tests.support.sshd import SshServer
-from tests.support.workbench import ASSET, REQUESTER
+from tests.support.workbench import ASSET, REQUESTER, ticket_on_asset
 from workbench.core.models import Status, TicketDetail, WorklogKind
 from workbench.remote.hostkeys import KnownHosts
 from workbench.remote.jobs import JobRunner
@@ -127,15 +127,9 @@ def recipes(recipes_dir: Path) -> RecipeLibrary:
 
 @pytest.fixture
 def ticket_ref(service: TicketService) -> str:
-    detail = service.create(
-        title="The backup service does not start",
-        category="software",
-        impact=2,
-        urgency=2,
-        requester=REQUESTER.email,
-        asset=ASSET.tag,
-    )
-    return detail.ticket.ref
+    return ticket_on_asset(
+        service, "The backup service does not start", "software", impact=2
+    ).ticket.ref
 
 
 def loopback(server: SshServer, port: int | None = None, accept: bool = True) -> Connect:

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.models import Asset, AssetStatus, Requester, Role, Site, Technician
+from workbench.core.models import (
+    Asset,
+    AssetStatus,
+    Requester,
+    Role,
+    Site,
+    Technician,
+    TicketDetail,
+)
 from workbench.core.policy import SlaPolicy
 from workbench.resources import load_policy
 from workbench.services.tickets import TicketService
@@ -103,3 +111,11 @@ def clock() -> Clock:
 @pytest.fixture
 def service(store: Store, policy: SlaPolicy, clock: Clock) -> TicketService:
     return TicketService(store, policy, AGENT.login, clock)
+
+
+def ticket_on_asset(
+    service: TicketService, title: str, category: str, impact: int = 3, urgency: int = 2
+) -> TicketDetail:
+    """A ticket of REQUESTER about ASSET: what tree and remote tests work on."""
+    return service.create(title=title, category=category, impact=impact, urgency=urgency,
+                          requester=REQUESTER.email, asset=ASSET.tag)  # fmt: skip

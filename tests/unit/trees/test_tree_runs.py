@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.workbench import ASSET, REQUESTER, Clock
+from tests.support.workbench import ASSET, Clock, ticket_on_asset
 from workbench.core.errors import BadInput
 from workbench.core.models import Status, WorklogKind
 from workbench.core.policy import SlaPolicy
@@ -53,15 +53,9 @@ def trees(service: TicketService, library: Path, clock: Clock) -> TreeService:
 
 @pytest.fixture
 def ticket_ref(service: TicketService) -> str:
-    detail = service.create(
-        title="Cannot print to the 3rd floor printer",
-        category="printing",
-        impact=3,
-        urgency=2,
-        requester=REQUESTER.email,
-        asset=ASSET.tag,
-    )
-    return detail.ticket.ref
+    return ticket_on_asset(
+        service, "Cannot print to the 3rd floor printer", "printing", impact=3
+    ).ticket.ref
 
 
 def _to_queue(trees: TreeService, ref: str) -> None:
