@@ -18,11 +18,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QModelIndex
 
+from tests.bench.results import append_rows
 from workbench.resources import load_policy
 from workbench.services.demo import seed_demo
 from workbench.store import Store
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 PAGE_ROWS = 200  # rows of real text copied into the bare baseline, repeated
 BARE_WINDOW = """
 import sys
@@ -179,8 +179,7 @@ def main() -> None:
     ]
     for row in rows:
         print(row)
-    with RESULTS.open("a", encoding="utf-8") as results:
-        results.write("\n".join(rows) + "\n")
+    append_rows(rows)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -25,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench.results import RESULTS, write_section
 from tests.support.sshd import SshServer, find_sshd, running_sshd
 from workbench.remote.hostkeys import KnownHosts
 from workbench.remote.jobs import JobRequest, JobRunner
@@ -32,7 +31,6 @@ from workbench.remote.outcome import Outcome
 from workbench.remote.recipes import Recipe, parse_recipe
 from workbench.remote.ssh import SshAuth, SshTarget, run_command
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 HEADING = "## Remote"
 GOAL_RATIO = 1.5
 
@@ -111,23 +109,6 @@ def fanout(servers: list[SshServer], concurrency: int, data_dir: Path) -> tuple[
     return wall, sum(r.outcome is Outcome.OK for r in results)
 
 
-def write_section(rows: list[str]) -> None:
-    """Replace this benchmark's section of RESULTS.md, or append it; other sections untouched."""
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    machine = f"{platform.machine()}, {platform.python_version()}, {platform.platform()}"
-    section = (
-        f"{HEADING}\n\nWritten by tests/bench/remote.py; last run {stamp} on {machine}.\n\n"
-        "| what | measured | goal | note |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
-    )
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: section + "\n", text).rstrip("\n") + "\n"
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=21, help="single runs (median)")
@@ -157,7 +138,7 @@ def main() -> None:
     ]
     for row in rows:
         print(row)
-    write_section(rows)
+    write_section(HEADING, "tests/bench/remote.py", rows)
     print(f"wrote the Remote section of {RESULTS}")
 
 

@@ -7,7 +7,6 @@ measurements, not tests: nothing here fails because a goal is missed.
 from __future__ import annotations
 
 import argparse
-import platform
 import random
 import statistics
 import tempfile
@@ -16,13 +15,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.bench.results import RESULTS, TABLE_HEAD, run_stamp
 from workbench.core.models import OPEN_STATUSES
 from workbench.core.query import TicketQuery
 from workbench.resources import load_policy
 from workbench.services.demo import seed_demo
 from workbench.store import Store
-
-RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -129,13 +127,10 @@ def main() -> None:
                 )
         store.close()
 
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    machine = f"{platform.machine()}, {platform.python_version()}, {platform.platform()}"
     RESULTS.write_text(
         "# Benchmark results\n\n"
         "Written by `make bench` (tests/bench/run.py); measurements, never asserted in tests.\n\n"
-        f"Last run: {stamp} on {machine}.\n\n"
-        "| what | measured | goal | note |\n|---|---|---|---|\n" + "\n".join(lines) + "\n",
+        f"Last run: {run_stamp()}.\n\n" + TABLE_HEAD + "\n".join(lines) + "\n",
         encoding="utf-8",
     )
     print(f"wrote {RESULTS}")

@@ -12,8 +12,6 @@ import argparse
 import contextlib
 import io
 import os
-import platform
-import re
 import sqlite3
 import statistics
 import tempfile
@@ -27,6 +25,7 @@ from typing import Any
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.pool import NullPool
 
+from tests.bench.results import RESULTS, write_section
 from tests.integration.sync.conftest import prepare_central
 from tests.support.postgres import (
     PG_URL_ENV,
@@ -43,7 +42,6 @@ from workbench.store import Store, schema
 from workbench.sync import central
 from workbench.sync.client import Synchronizer
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 SECTION = "## Sync"
 
 
@@ -226,22 +224,6 @@ def bench_pull(server: PgServer, base: Path, count: int) -> list[str]:
     ]
 
 
-def write_section(lines: list[str]) -> None:
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    machine = f"{platform.machine()}, {platform.python_version()}, {platform.platform()}"
-    section = (
-        f"{SECTION}\n\nWritten by tests/bench/sync.py; last run {stamp} on {machine}.\n\n"
-        "| what | measured | goal | note |\n|---|---|---|---|\n" + "\n".join(lines) + "\n"
-    )
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _m: section + "\n", current).rstrip("\n") + "\n"
-    else:
-        updated = current.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(updated, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--operations", type=int, default=10_000)
@@ -258,7 +240,7 @@ def main() -> None:
                 print(line, flush=True)
             lines.extend(part)
     if not args.no_write:
-        write_section(lines)
+        write_section(SECTION, "tests/bench/sync.py", lines)
         print(f"wrote the {SECTION[3:]} section of {RESULTS}")
 
 

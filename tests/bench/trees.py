@@ -9,16 +9,15 @@ import argparse
 import random
 import statistics
 import time
-from pathlib import Path
 
 import yaml
 
+from tests.bench.results import append_rows
 from workbench.resources import RESOURCES
 from workbench.trees.loader import read_tree
 from workbench.trees.recipes import catalog_from_dir
 
 GOAL_MS = 50.0
-RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
 def generated_tree(size: int, seed: int = 1) -> str:
@@ -92,8 +91,7 @@ def main() -> None:
         f"< {GOAL_MS:.0f} ms | every check of `tree validate`, recipes from resources/ |"
     )
     print(row)
-    with RESULTS.open("a", encoding="utf-8") as results:  # a row of run.py's table
-        results.write(row + "\n")
+    append_rows([row])
 
 
 if __name__ == "__main__":
