@@ -12,6 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from tests.gui.window import TICKETS, open_window, status_text
 from tests.support.workbench import ASSET, REQUESTER
+from workbench.core.models import Priority
+from workbench.core.sla import span_text
 from workbench.gui import detail as detail_module
 from workbench.gui import main_window as main_window_module
 from workbench.gui import theme
@@ -270,6 +272,8 @@ def test_editing_fields_recomputes_priority_and_assigns(
     fields.impact.setCurrentIndex(2)
     fields.urgency.setCurrentIndex(2)
     assert fields.preview.text().startswith("<b>P4</b>") and fields.save.isEnabled()
+    target = service.policy.target(Priority.P4)  # the targets in the SLA column's words
+    assert f"resolve {span_text(target.resolve_minutes)}" in fields.preview.text()
     fields.assignee.setCurrentIndex(fields.assignee.findData("ben.okafor"))
     with qtbot.waitSignal(window.detail.ticket_changed):
         fields.save.click()

@@ -53,8 +53,12 @@ def sla_text(ticket: Ticket, now: datetime) -> str:
     if due is None:
         return "—"
     seconds = (due - now).total_seconds()
-    minutes = int(abs(seconds) // 60)
+    span = span_text(int(abs(seconds) // 60))
+    return f"{span} left" if seconds >= 0 else f"{span} over"
+
+
+def span_text(minutes: int) -> str:
+    """'3d 2h', '2h 10m' or '35m': how long, as the SLA column and the targets show it."""
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
-    span = f"{days}d {hours}h" if days else (f"{hours}h {mins:02d}m" if hours else f"{mins}m")
-    return f"{span} left" if seconds >= 0 else f"{span} over"
+    return f"{days}d {hours}h" if days else (f"{hours}h {mins:02d}m" if hours else f"{mins}m")

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPush
 
 from workbench.core.models import Technician, Ticket
 from workbench.core.policy import LEVEL_NAMES, SlaPolicy
+from workbench.core.sla import span_text
 
 
 def _levels() -> QComboBox:
@@ -16,11 +17,6 @@ def _levels() -> QComboBox:
     for level in (1, 2, 3):
         box.addItem(f"{level} — {LEVEL_NAMES[level]}", level)
     return box
-
-
-def _duration(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest} min" if hours and rest else f"{hours} h" if hours else f"{rest} min"
 
 
 class TicketFields(QWidget):
@@ -97,8 +93,8 @@ class TicketFields(QWidget):
         target = self._policy.target(priority)
         clock = "24x7" if target.calendar.always else "business time"
         self.preview.setText(
-            f"<b>{priority.value}</b>{note} · respond {_duration(target.response_minutes)}, "
-            f"resolve {_duration(target.resolve_minutes)} ({clock})"
+            f"<b>{priority.value}</b>{note} · respond {span_text(target.response_minutes)}, "
+            f"resolve {span_text(target.resolve_minutes)} ({clock})"
         )
         assignee_changed = self._ticket is not None and (
             self.assignee.currentData() != self._ticket.assignee
