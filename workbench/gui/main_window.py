@@ -183,7 +183,6 @@ class MainWindow(QMainWindow):
         self.detail.failed.connect(self._show_error)
         self.detail.shown.connect(self.detail_shown)
         self.detail.launch_requested.connect(self._launch_session)
-        self.detail.ticket_changed.connect(lambda _id: self._refresh_status())
         self.model.start_clock()
 
     def _menus(self) -> None:
@@ -252,15 +251,14 @@ class MainWindow(QMainWindow):
         self._refresh_status()
 
     def _refresh_status(self) -> None:
-        # The pending count is the sync indicator's; this label says where and who (the
-        # technician may come from the cache: read on the worker).
+        # The pending count is the sync indicator's (it re-reads it after every load and
+        # change); this label says where and who (the technician may come from the cache).
         place = self.service.store.path.parent
         self.worker.submit(
             lambda: self.service.technician,
             lambda who: self._place_label.setText(f"{place} · {who or 'no technician'}"),
             self._show_error,
         )
-        self.sync_status.refresh_state()
 
     def _launch_session(self, kind: str) -> None:
         console = self.panes.get("Remote console")
