@@ -9,13 +9,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
 
 from workbench.core.errors import BadInput, WorkbenchError
+from workbench.remote.locks import path_lock
 
 FILENAME = "known_hosts"
 
@@ -43,7 +43,7 @@ class KnownHosts:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
+        self._lock = path_lock(path)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> KnownHosts:

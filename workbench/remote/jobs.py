@@ -26,6 +26,7 @@ from uuid6 import uuid7
 from workbench.core.errors import BadInput
 from workbench.remote import winrm
 from workbench.remote.hostkeys import KnownHosts
+from workbench.remote.locks import path_lock
 from workbench.remote.outcome import Outcome, RunResult
 from workbench.remote.recipes import SECRET_MASK, Recipe, Rendered
 from workbench.remote.ssh import LineCallback, SshAuth, SshTarget, run_command
@@ -142,7 +143,7 @@ def _masker(secrets: list[str]) -> Callable[[str], str]:
 
 
 class JobRunner:
-    """Runs jobs on a thread pool; one runner per data dir (shares the audit-log lock)."""
+    """Runs jobs on a thread pool; runners on the same data dir share its files' locks."""
 
     def __init__(
         self,
@@ -154,7 +155,7 @@ class JobRunner:
         self.known_hosts = KnownHosts.in_data_dir(data_dir)
         self.clock = clock
         self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="remote-job")
-        self._audit_lock = threading.Lock()
+        self._audit_lock = path_lock(self.audit_path)
 
     @property
     def audit_path(self) -> Path:

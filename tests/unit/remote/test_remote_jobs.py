@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -90,6 +91,18 @@ def test_known_hosts_add_list_forget(tmp_path: Path) -> None:
     assert [e.name for e in known.entries()] == ["10.0.0.5"]
     with pytest.raises(BadInput, match=r"no known host key for \[::1\]:2222"):
         known.forget("::1", 2222)
+
+
+def test_known_hosts_of_two_runners_on_one_file_lose_no_entry(tmp_path: Path) -> None:
+    """The console and the tree pane each have a runner: their trusts must all be kept."""
+    _write_ed25519_key(tmp_path / "host", "h")
+    key = paramiko.PKey.from_path(tmp_path / "host")
+    path = tmp_path / "data" / "known_hosts"
+    owners = [KnownHosts(path), KnownHosts(path)]
+    hosts = [f"10.0.0.{n}" for n in range(1, 41)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda n: owners[n % 2].add(hosts[n], 22, key), range(len(hosts))))
+    assert sorted(e.name for e in KnownHosts(path).entries()) == sorted(hosts)
 
 
 def test_line_splitter_handles_split_utf8_crlf_and_long_lines() -> None:
