@@ -22,6 +22,7 @@ from tests.bench.results import append_rows
 from workbench.resources import load_policy
 from workbench.services.demo import seed_demo
 from workbench.store import Store
+from workbench.store.database import DB_FILENAME
 
 PAGE_ROWS = 200  # rows of real text copied into the bare baseline, repeated
 BARE_WINDOW = """
@@ -36,6 +37,34 @@ window.show()
 QTimer.singleShot(0, lambda: (window.grab().save(sys.argv[1]), app.quit()))
 app.exec()
 """
+# The floor of any window over this cache in Python: the bare window, plus SQLAlchemy (which
+# the store is built on) opening the cache and showing the first page of the list in it.
+BARE_WINDOW_WITH_STORE = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QApplication, QMainWindow, QTableView
+from sqlalchemy import create_engine, text
+app = QApplication(sys.argv[:1])
+engine = create_engine("sqlite:///" + sys.argv[2])
+with engine.connect() as db:
+    rows = db.execute(text(
+        "SELECT number, priority, status, title, requester_id, asset_id, assignee, sla_due "
+        "FROM tickets ORDER BY sla_due LIMIT 200"
+    )).all()
+model = QStandardItemModel(len(rows), 8)
+for r, row in enumerate(rows):
+    for c, value in enumerate(row):
+        model.setItem(r, c, QStandardItem(str(value)))
+window = QMainWindow()
+view = QTableView()
+view.setModel(model)
+window.setCentralWidget(view)
+window.resize(1400, 820)
+window.show()
+QTimer.singleShot(0, lambda: (window.grab().save(sys.argv[1]), app.quit()))
+app.exec()
+"""
 
 
 def _timed_run(command: list[str], env: dict[str, str]) -> float:
@@ -44,7 +73,7 @@ def _timed_run(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def cold_start(data_dir: Path, runs: int) -> tuple[float, float, float | None]:
+def cold_start(data_dir: Path, runs: int) -> tuple[float, float, float, float | None]:
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
     # Measure starts as a technician's machine has them: with compiled bytecode cached.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -60,10 +89,14 @@ def cold_start(data_dir: Path, runs: int) -> tuple[float, float, float | None]:
         str(png),
     ]
     bare = [sys.executable, "-c", BARE_WINDOW, str(png)]
+    floor = [sys.executable, "-c", BARE_WINDOW_WITH_STORE, str(png), str(data_dir / DB_FILENAME)]
     _timed_run(workbench, env)  # warm the page cache once, as a second start would be
-    ours = statistics.median(_timed_run(workbench, env) for _ in range(runs))
-    theirs = statistics.median(_timed_run(bare, env) for _ in range(runs))
-    return ours, theirs, _peak_rss_mib(workbench, env, data_dir)
+    times: dict[str, list[float]] = {"ours": [], "bare": [], "floor": []}
+    for _ in range(runs):  # interleaved: a slow phase of the machine hits all three alike
+        for name, command in (("ours", workbench), ("bare", bare), ("floor", floor)):
+            times[name].append(_timed_run(command, env))
+    ours, bare_s, floor_s = (statistics.median(times[n]) for n in ("ours", "bare", "floor"))
+    return ours, bare_s, floor_s, _peak_rss_mib(workbench, env, data_dir)
 
 
 def _peak_rss_mib(command: list[str], env: dict[str, str], scratch: Path) -> float | None:
@@ -163,12 +196,14 @@ def main() -> None:
         data_dir = Path(tmp)
         # Seeded in this process: ru_maxrss of the children must be the window's alone.
         seed_demo(Store.open(data_dir), load_policy(), args.tickets)
-        ours, bare, rss = cold_start(data_dir, args.runs)
+        ours, bare, floor, rss = cold_start(data_dir, args.runs)
         ours_frames, bare_frames = scroll_frames(data_dir)
     rows = [
         f"| window cold start to loaded list and detail, {args.tickets:,} tickets (median of "
-        f"{args.runs}) | {ours:.2f} s vs bare PySide6 window {bare:.2f} s = {ours / bare:.2f}× "
-        f"| ≤ 1.5× | both as separate processes, offscreen |",
+        f"{args.runs}) | {ours:.2f} s vs bare PySide6 window {bare:.2f} s = {ours / bare:.2f}×; "
+        f"vs the same bare window that also loads SQLAlchemy, opens the cache and shows the "
+        f"first 200 rows {floor:.2f} s = {ours / floor:.2f}× | ≤ 1.5× | separate processes, "
+        "interleaved, offscreen; ours waits for the detail and the tree pane too |",
         f"| peak RSS of the window process, {args.tickets:,} tickets | "
         + (f"{rss:.0f} MiB" if rss is not None else "not measured (install GNU time)")
         + " | ≤ 250 MB | GNU time %M of one start |",

@@ -167,3 +167,21 @@ def test_slow_work_shows_progress_and_the_window_stays_responsive(
     release.set()
     qtbot.waitUntil(lambda: not window.busy.isVisible(), timeout=5_000)
     qtbot.waitUntil(lambda: "Search “monitor”" in window._count_label.text(), timeout=5_000)
+
+
+def test_a_dock_pane_is_built_when_first_shown_and_starts_from_the_ticket_on_screen(
+    qtbot: QtBot, service: TicketService, worker: DbWorker, settings: QSettings
+) -> None:
+    window = open_window(qtbot, service, worker, settings)
+    assert "Troubleshooting tree" in window.panes  # the tab in front
+    assert "Remote console" not in window.panes  # the tab behind it costs the start nothing
+    detail = window.detail.detail
+    assert detail is not None and detail.asset is not None and detail.asset.hostname
+    window.docks["Remote console"].raise_()
+    qtbot.waitUntil(lambda: "Remote console" in window.panes)
+    console = window.panes["Remote console"]
+    assert window.docks["Remote console"].widget().widget() is console  # in its scroll area
+    assert console.ui.targets.toPlainText() == detail.asset.hostname
+    assert window.pane("Remote console") is console  # built once
+    assert window.pane("No such dock") is None
+    qtbot.waitUntil(lambda: worker.pending == 0)

@@ -79,8 +79,14 @@ def _run_window(
                 problem.append(f"cannot write the screenshot {screenshot}")
             app.quit()
 
+        def grab_when_idle() -> None:
+            if worker.pending:  # e.g. the tree pane's suggestions for the ticket on screen
+                QTimer.singleShot(10, grab_when_idle)
+            else:
+                grab()
+
         def save(_ticket_id: str) -> None:
-            QTimer.singleShot(100, grab)  # let the detail paint first
+            QTimer.singleShot(0, grab_when_idle)  # after the layout the detail asked for
 
         def give_up() -> None:
             problem.append(

@@ -72,7 +72,8 @@ class MainWindow(QMainWindow):
         self.detail = DetailPane(service, worker)
         self.bulk = BulkActions(service, worker, self.selected_tickets, self)
         self.splitter = self._layout()
-        self.panes: dict[str, QWidget] = {}  # the dock's content, by dock title
+        self.panes: dict[str, QWidget] = {}  # the docks' contents built so far, by title
+        self._unbuilt: dict[str, DockFactory] = {}
         self.docks = {
             title: self._add_dock(title, build) for title, build in docks or default_docks()
         }
@@ -153,15 +154,25 @@ class MainWindow(QMainWindow):
     def _add_dock(self, title: str, build: DockFactory) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)  # saveState() finds docks by object name
-        pane = build(self)
         scroll = QScrollArea()  # a pane with a long form scrolls instead of crowding the list
-        scroll.setWidget(pane)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         dock.setWidget(scroll)
-        self.panes[title] = pane
+        # Built when first shown (or asked for): a tab behind another costs the start nothing.
+        self._unbuilt[title] = build
+        dock.visibilityChanged.connect(lambda visible: visible and self.pane(title))
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         return dock
+
+    def pane(self, title: str) -> QWidget | None:
+        """The content of the dock `title`, built now if it was not yet; None: no such dock."""
+        build = self._unbuilt.pop(title, None)
+        if build is not None:
+            pane = self.panes[title] = build(self)
+            scroll = self.docks[title].widget()
+            assert isinstance(scroll, QScrollArea)
+            scroll.setWidget(pane)
+        return self.panes.get(title)
 
     def _connect(self) -> None:
         self.navigation.view_chosen.connect(self._show_view)
@@ -261,7 +272,7 @@ class MainWindow(QMainWindow):
         )
 
     def _launch_session(self, kind: str) -> None:
-        console = self.panes.get("Remote console")
+        console = self.pane("Remote console")
         if console is not None and hasattr(console, "launch_session"):
             console.launch_session(kind)
 

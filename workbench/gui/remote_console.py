@@ -82,6 +82,8 @@ class RemoteConsole(QWidget):
         self._fill_recipes()
         self.reload_profiles()
         window.installEventFilter(self)
+        if window.detail.detail is not None:  # built after a ticket was opened: start from it
+            self._ticket_shown(window.detail.detail.ticket.id)
 
     @property
     def running(self) -> bool:

@@ -128,6 +128,8 @@ class TreePane(QWidget):
         layout.addWidget(self.restart_new, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.stack, 1)
         self._wire()
+        if detail.detail is not None:  # built after a ticket was opened: start from it
+            self.follow(detail.detail.ticket.id)
 
     def _wire(self) -> None:
         self._detail.shown.connect(self.follow)

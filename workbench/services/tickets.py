@@ -10,8 +10,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from uuid6 import uuid7
-
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.lifecycle import Change, Lifecycle
 from workbench.core.models import (
@@ -37,6 +35,10 @@ def utc_now() -> datetime:
 
 
 def new_id() -> str:
+    # uuid6 reads its package metadata when imported (tens of ms): it loads with the first
+    # new record, not with every start of the window.
+    from uuid6 import uuid7  # noqa: PLC0415
+
     return str(uuid7())
 
 
