@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from tests.gui.window import TICKETS, open_window, status_text
 from tests.support.workbench import ASSET, REQUESTER
 from workbench.core.models import Priority
+from workbench.core.query import TicketQuery, TicketSummary
 from workbench.core.sla import span_text
 from workbench.gui import detail as detail_module
 from workbench.gui import main_window as main_window_module
@@ -281,3 +282,29 @@ def test_editing_fields_recomputes_priority_and_assigns(
     assert (stored.ticket.priority.value, stored.ticket.assignee) == ("P4", "ben.okafor")
     assert any("priority:" in w.text for w in stored.worklog)
     assert not fields.save.isEnabled()
+
+
+@pytest.mark.usefixtures("filled")
+def test_the_list_loads_once_at_start_and_its_header_shows_the_views_order(
+    qtbot: QtBot, service: TicketService, worker: DbWorker, settings: QSettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    first_pages: list[TicketQuery] = []
+    find = service.find
+
+    def counted(query: TicketQuery, offset: int, limit: int) -> list[TicketSummary]:
+        if offset == 0:
+            first_pages.append(query)
+        return find(query, offset, limit)
+
+    monkeypatch.setattr(service, "find", counted)
+    window = open_window(qtbot, service, worker, settings)
+    assert len(first_pages) == 1  # not once more for each sort the header was set up with
+    header = window.table.horizontalHeader()
+    assert first_pages[0].sort == "created_at"  # "All tickets": newest first, not a column
+    assert header.sortIndicatorSection() == -1
+    with qtbot.waitSignal(window.model.total_known):
+        window.navigation.choose("Breaching SLA")
+    assert header.sortIndicatorSection() == SLA_COLUMN
+    assert header.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder
+    assert len(first_pages) == 2

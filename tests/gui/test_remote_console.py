@@ -111,16 +111,15 @@ def bench(
     ticket = service.create(title="Laptop slow", category="hardware", impact=2, urgency=2,
                             asset=asset.tag)  # fmt: skip
     settings = QSettings(str(tmp_path / "workbench.ini"), QSettings.Format.IniFormat)
-    consoles: list[RemoteConsole] = []
 
     def build(window: MainWindow) -> RemoteConsole:
-        consoles.append(RemoteConsole(window, profiles, load_library(library)))
-        return consoles[0]
+        return RemoteConsole(window, profiles, load_library(library))
 
     window = MainWindow(service, worker, settings, docks=[("Remote console", build)])
     window.show()  # closed here, not by qtbot: that would delete it before the jobs end
     window.detail.load(ticket.ticket.id)
-    console = consoles[0]
+    console = window.pane("Remote console")
+    assert isinstance(console, RemoteConsole)
     qtbot.waitUntil(lambda: console.ui.profile.currentText() == "lab")
     data_dir = store.path.parent
     yield Bench(window, console, store, ticket.ticket.id, data_dir, profile_keyring)

@@ -158,9 +158,12 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         dock.setWidget(scroll)
-        # Built when first shown (or asked for): a tab behind another costs the start nothing.
+        # Built when first shown (or asked for): a tab behind another costs the start nothing,
+        # and the one in front is built while the first page of the list is being read.
         self._unbuilt[title] = build
-        dock.visibilityChanged.connect(lambda visible: visible and self.pane(title))
+        dock.visibilityChanged.connect(
+            lambda visible: visible and QTimer.singleShot(0, lambda: self.pane(title))
+        )
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         return dock
 
@@ -290,6 +293,14 @@ class MainWindow(QMainWindow):
         self.search.clear()
         self.search.blockSignals(False)
         self.model.set_query(query)
+        # The header shows the view's own order; quietly, or the view would sort (load) again.
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)
+        header.setSortIndicator(
+            self.model.sort_column(),
+            Qt.SortOrder.DescendingOrder if query.descending else Qt.SortOrder.AscendingOrder,
+        )
+        header.blockSignals(False)
 
     def _show_saved_search(self, name: str, text: str) -> None:
         self.search.blockSignals(True)

@@ -261,11 +261,18 @@ class TicketTableModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if not 0 <= column < len(COLUMNS) or self._search:
-            return  # search hits stay in rank order
+        if not 0 <= column < len(COLUMNS) or self._search or not self._generation:
+            # Search hits stay in rank order; before the first query (the view sets up its
+            # header) there is nothing to sort, and the first query brings its own order.
+            return
         descending = order == Qt.SortOrder.DescendingOrder
         self._query = replace(self._query, sort=COLUMNS[column][1], descending=descending)
         self.reload()
+
+    def sort_column(self) -> int:
+        """The column the list is sorted by; -1 when by something not shown (e.g. created)."""
+        keys = [key for _header, key, _text in COLUMNS]
+        return keys.index(self._query.sort) if self._query.sort in keys else -1
 
     def _tint(self, summary: TicketSummary, column: int) -> QColor | None:
         ticket = summary.ticket
