@@ -63,7 +63,28 @@ def test_window_shows_list_detail_and_status(
     qtbot.waitUntil(lambda: "local only · 0 pending" in status_text(window))
     assert f"{TICKETS:,} tickets" in status_text(window)
     assert "local only" in status_text(window)
+    qtbot.waitUntil(lambda: worker.pending == 0)  # the tree pane's list too
     assert window.grab().save(str(artifacts / "main_window.png"))
+
+
+@pytest.mark.usefixtures("filled")
+def test_a_long_worklog_keeps_its_room_in_the_detail(
+    qtbot: QtBot, service: TicketService, worker: DbWorker, settings: QSettings, artifacts: Path
+) -> None:
+    window = open_window(qtbot, service, worker, settings)
+    ticket = window.model.summary(0).ticket
+    service.start(service.assign(ticket.id).ticket.id)
+    for n in range(14):
+        service.note(ticket.id, f"Call {n + 1}: asked the requester to re-seat the dock cable "
+                     f"and try another monitor port; screen flickered again after {n + 2} min",
+                     minutes=5)  # fmt: skip
+    with qtbot.waitSignal(window.detail_shown):
+        window.detail.load(ticket.id)
+    qtbot.waitUntil(lambda: worker.pending == 0)
+    assert "Call 14:" in window.detail.view.toPlainText()
+    # The fields take four rows: the worklog view keeps most of the pane's height.
+    assert window.detail.view.height() > window.detail.fields.height() * 1.5
+    assert window.grab().save(str(artifacts / "ticket_long_worklog.png"))
 
 
 @pytest.mark.usefixtures("filled")

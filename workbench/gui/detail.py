@@ -237,17 +237,20 @@ class DetailPane(QWidget):
 def detail_html(detail: TicketDetail, now: datetime) -> str:
     t = detail.ticket
     e = html.escape
+    # Category, queue, impact, urgency and assignee are the editable fields above this card;
+    # it says only what they do not, so the worklog below stays in view.
     rows: list[tuple[str, Any]] = [
-        ("Status", t.status.label + (f" ({t.wait_reason.value})" if t.wait_reason else "")),
         (
-            "Priority",
-            f"{t.priority.value} — impact {t.impact} × urgency {t.urgency}"
+            "Status",
+            t.status.label
+            + (f" ({t.wait_reason.value})" if t.wait_reason else "")
+            + f" · {t.assignee or 'unassigned'} · came in by {t.channel.value}",
+        ),
+        (
+            "SLA",
+            f"{sla_text(t, now)} · {t.priority.value}"
             + (f" (override: {t.priority_reason})" if t.priority_reason else ""),
         ),
-        ("Category", f"{t.category} via {t.channel.value}"),
-        ("Queue", f"{t.queue} (tier {t.tier})"),
-        ("Assignee", t.assignee or "—"),
-        ("SLA", sla_text(t, now)),
     ]
     if t.resolution:
         rows.append(("Resolution", t.resolution))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QPushButton, QWidget
 
 from workbench.core.models import Technician, Ticket
 from workbench.core.policy import LEVEL_NAMES, SlaPolicy
@@ -38,19 +38,26 @@ class TicketFields(QWidget):
         self.preview = QLabel()
         self.save = QPushButton("Save changes")
         self.save.clicked.connect(self._request_save)
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        levels = QHBoxLayout()
-        levels.addWidget(QLabel("Impact"))
-        levels.addWidget(self.impact)
-        levels.addWidget(QLabel("Urgency"))
-        levels.addWidget(self.urgency)
-        form.addRow("Category", self.category)
-        form.addRow(levels)
-        form.addRow("Priority", self.preview)
-        form.addRow("Queue", self.queue)
-        form.addRow("Assignee", self.assignee)
-        form.addRow(self.save)
+        # Four rows in two columns: the worklog below gets the height (a form of six rows
+        # left it a few lines on a laptop screen).
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for row, pairs in enumerate(
+            (
+                (("Category", self.category), ("Queue", self.queue)),
+                (("Impact", self.impact), ("Urgency", self.urgency)),
+            )
+        ):
+            for number, (label, box) in enumerate(pairs):
+                grid.addWidget(QLabel(label), row, 2 * number)
+                grid.addWidget(box, row, 2 * number + 1)
+        grid.addWidget(QLabel("Priority"), 2, 0)
+        grid.addWidget(self.preview, 2, 1, 1, 3)
+        grid.addWidget(QLabel("Assignee"), 3, 0)
+        grid.addWidget(self.assignee, 3, 1, 1, 2)
+        grid.addWidget(self.save, 3, 3)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
         for box in (self.category, self.impact, self.urgency, self.queue, self.assignee):
             box.currentIndexChanged.connect(self._changed)
         self.setEnabled(False)
