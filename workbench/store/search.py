@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 # A document for the tickets selected by {where}. The references include the bare number,
-# so '777' finds HD-000777.
+# so '777' finds HD-000777. In rowid order: FTS5 writes out its pending terms whenever a
+# rowid is not above the previous one, so an unordered pull of thousands costs 3-4 times more.
 _DOCUMENT = """
 INSERT INTO ticket_fts (rowid, refs, title, description, people, asset, worklog)
 SELECT t.local_id,
@@ -30,6 +31,7 @@ FROM tickets t
 LEFT JOIN requesters r ON r.id = t.requester_id
 LEFT JOIN assets s ON s.id = t.asset_id
 {where}
+ORDER BY t.local_id
 """
 
 # Rebuilds the rows of the tickets listed in the connection's temp.touched_tickets.

@@ -169,6 +169,7 @@ class Synchronizer:
         # One snapshot for the whole pull: windows and counts agree with the clock read first.
         snapshot = engine.execution_options(isolation_level="REPEATABLE READ")
         with snapshot.connect() as connection, connection.begin():
+            server.in_utc(connection)
             clock, server_now = server.server_clock(connection)
             skew = (datetime.now(UTC) - server_now).total_seconds()
             with self.store.read() as db:
