@@ -15,15 +15,8 @@ from workbench.cli import render
 from workbench.cli.context import AppContext
 from workbench.cli.options import json_option, with_app
 from workbench.core.errors import BadInput, WorkbenchError
-from workbench.remote.recipes import (
-    Param,
-    ParamType,
-    Protocol,
-    Recipe,
-    RecipeError,
-    load_library,
-    load_recipe,
-)
+from workbench.remote.recipes import Param, ParamType, Protocol, Recipe, RecipeError
+from workbench.services.recipes import RecipeService, check_files, library_for, recipe_files
 
 if TYPE_CHECKING:
     from workbench.remote.jobs import JobRequest, JobResult
@@ -68,33 +61,40 @@ def _recipe_json(recipe: Recipe, full: bool = False) -> dict[str, Any]:
 
 @click.group()
 def recipe() -> None:
-    """Remote-action recipes (resources/recipes/*.yaml)."""
+    """Remote-action recipes (resources/recipes/*.yaml and those imported or synced)."""
 
 
 @recipe.command("list")
 @json_option
-def recipe_list(as_json: bool) -> None:
-    """The shipped recipes."""
-    recipes = list(load_library())
+@with_app
+def recipe_list(app: AppContext, as_json: bool) -> None:
+    """The recipes in the cache (imported/synced) and in the shipped library."""
+    infos = RecipeService(app.store).infos()
     if as_json:
-        render.emit_json({"recipes": [_recipe_json(r) for r in recipes]})
+        render.emit_json({"recipes": [
+            _recipe_json(i.recipe) | {"origin": i.origin} if i.recipe is not None
+            else {"id": i.id, "title": i.title, "protocol": i.protocol, "origin": i.origin}
+            for i in infos
+        ]})  # fmt: skip
         return
     render.print_table(
         [
-            [r.id, r.protocol.value, "yes" if r.confirm else "",
-             ", ".join(p.name for p in r.params), r.title]
-            for r in recipes
+            [i.id, i.protocol, "yes" if r and r.confirm else "",
+             ", ".join(p.name for p in r.params) if r else "", i.origin, i.title]
+            for i in infos
+            for r in [i.recipe]
         ],
-        ["ID", "PROTOCOL", "CHANGES", "PARAMS", "TITLE"],
+        ["ID", "PROTOCOL", "CHANGES", "PARAMS", "FROM", "TITLE"],
     )  # fmt: skip
 
 
 @recipe.command("show")
 @click.argument("recipe_id")
 @json_option
-def recipe_show(recipe_id: str, as_json: bool) -> None:
+@with_app
+def recipe_show(app: AppContext, recipe_id: str, as_json: bool) -> None:
     """A recipe's parameters, script and expected output."""
-    found = load_library().get(recipe_id)
+    found = library_for(app.store).get(recipe_id)
     if as_json:
         render.emit_json(_recipe_json(found, full=True))
         return
@@ -137,25 +137,38 @@ def _describe(param: Param) -> str:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def recipe_validate(paths: tuple[Path, ...]) -> None:
     """Check recipe files (or directories of them); every problem with file, line and column."""
-    files = [f for p in paths for f in (sorted(p.glob("*.yaml")) if p.is_dir() else [p])]
-    problems: list[str] = []
-    seen: dict[str, Path] = {}
-    for path in files:
-        try:
-            loaded = load_recipe(path)
-        except RecipeError as exc:
-            problems.extend(exc.problems)
-            continue
-        if loaded.id in seen:
-            problems.append(f"{path}: id {loaded.id!r} is also used by {seen[loaded.id]}")
-        seen[loaded.id] = path
-        click.echo(f"ok {path} ({loaded.id})")
+    files = recipe_files(paths)
+    loaded, problems = check_files(files)
+    for found, _text in loaded:
+        click.echo(f"ok {found.source} ({found.id})")
     for problem in problems:
         click.echo(problem)
     if problems:
         raise WorkbenchError(f"{len(problems)} problem(s) in the recipes checked")
     if not files:
         raise BadInput("no recipe files found in the given paths")
+
+
+@recipe.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@json_option
+@with_app
+def recipe_import(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Check recipe files (or directories of them) and store them in the cache, all or none;
+    they sync from there and win over a shipped recipe of the same id."""
+    try:
+        done = RecipeService(app.store).import_files(paths)
+    except RecipeError as exc:
+        for problem in exc.problems:
+            click.echo(problem)
+        raise BadInput(
+            f"nothing imported: {len(exc.problems)} problem(s) in the recipes, listed above"
+        ) from None
+    if as_json:
+        render.emit_json({"recipes": [{"id": r.id, "result": result} for r, result in done]})
+        return
+    for found, result in done:
+        click.echo(f"{found.id}: {result} ({found.source})")
 
 
 # -- remote runs -------------------------------------------------------------------------------
@@ -290,7 +303,7 @@ def _prepare(
     """Everything checked and asked for before any connection: one request per host."""
     from workbench.services.remote import RemoteService  # noqa: PLC0415
 
-    found = load_library().get(recipe_id)
+    found = library_for(app.store).get(recipe_id)
     winrm = (options["protocol"] or found.protocol) == Protocol.WINRM
     if accept_host_key is not None and not _FINGERPRINT.match(accept_host_key):
         raise BadInput(f"--accept-host-key takes a fingerprint SHA256:<43 characters>, not "

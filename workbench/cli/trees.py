@@ -17,8 +17,9 @@ from workbench.cli.context import AppContext
 from workbench.cli.options import json_option, with_app
 from workbench.core.errors import BadInput
 from workbench.resources import RESOURCES
+from workbench.services.recipes import library_for
 from workbench.trees.model import NodeType, Problem
-from workbench.trees.recipes import catalog_from_dir
+from workbench.trees.recipes import catalog_of
 from workbench.trees.runner import CheckExecutor, CheckResult, NoRemoteExecutor, Run
 from workbench.trees.service import RunHandle, TreeService
 
@@ -26,7 +27,8 @@ PATHS = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _service(app: AppContext) -> TreeService:
-    return TreeService(app.tickets, catalog_from_dir(RESOURCES / "recipes"), RESOURCES / "trees")
+    # Trees may name the cache's recipes as well as the shipped ones.
+    return TreeService(app.tickets, catalog_of(library_for(app.store)), RESOURCES / "trees")
 
 
 def _report(problems: list[Problem], files: int, as_json: bool) -> int:
@@ -203,7 +205,6 @@ def _run_json(handle: RunHandle, status: str) -> dict[str, Any]:
 @contextmanager
 def _remote_checks(app: AppContext, handle: RunHandle, echo: bool) -> Iterator[CheckExecutor]:
     from workbench.remote.jobs import JobRunner  # noqa: PLC0415  (paramiko only for --remote)
-    from workbench.remote.recipes import load_library  # noqa: PLC0415
     from workbench.services.profiles import ProfileService  # noqa: PLC0415
     from workbench.trees.remote_checks import RemoteCheckExecutor, profiles_connect  # noqa: PLC0415
 
@@ -211,7 +212,7 @@ def _remote_checks(app: AppContext, handle: RunHandle, echo: bool) -> Iterator[C
     connect = profiles_connect(ProfileService(app.store))
     try:
         yield RemoteCheckExecutor(
-            jobs, load_library(), connect, handle.technician, handle.ticket_ref,
+            jobs, library_for(app.store), connect, handle.technician, handle.ticket_ref,
             on_line=(lambda _stream, line: click.echo(f"  | {line}")) if echo else None,
         )  # fmt: skip
     finally:

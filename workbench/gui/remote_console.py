@@ -34,6 +34,7 @@ from workbench.remote.outcome import Outcome
 from workbench.remote.profiles import CredentialProfile
 from workbench.remote.recipes import Recipe, RecipeLibrary, load_library
 from workbench.services.profiles import ProfileService
+from workbench.services.recipes import RecipeService
 
 if TYPE_CHECKING:
     from workbench.gui.main_window import MainWindow
@@ -170,6 +171,12 @@ class RemoteConsole(QWidget):
         index = combo.findData(chosen)
         combo.setCurrentIndex(max(index, 0))
         self._recipe_chosen()
+
+    def use_library(self, library: RecipeLibrary) -> None:
+        """The recipes read again; the chosen one stays chosen if it is still there."""
+        if library != self.library:
+            self.library = library
+            self._fill_recipes()
 
     def recipe(self) -> Recipe | None:
         recipe_id = self.ui.recipe.currentData()
@@ -388,5 +395,17 @@ def _error_text(error: Exception) -> str:
 
 
 def remote_console_dock(window: MainWindow) -> QWidget:
-    """The dock factory (workbench.gui.docks)."""
-    return RemoteConsole(window, ProfileService(window.service.store))
+    """The dock factory (workbench.gui.docks). It runs on the GUI thread, so the recipes (the
+    shipped ones and the cache's) are read on the worker: first, and whenever a ticket is
+    shown, since a sync may have brought some."""
+    store = window.service.store
+    recipes = RecipeService(store)
+    console = RemoteConsole(window, ProfileService(store), RecipeLibrary({}))
+    console.ui.description.setText("Reading the recipes…")
+
+    def reload(_ticket_id: str = "") -> None:
+        window.worker.submit(recipes.library, console.use_library, console._show_error)
+
+    window.detail.shown.connect(reload)
+    reload()
+    return console

@@ -27,13 +27,14 @@ from workbench.core.errors import WorkbenchError
 from workbench.gui.tree_diagram import DiagramDialog
 from workbench.gui.tree_step import StepPanel, StepView, TreeChooser, snapshot
 from workbench.gui.worker import DbWorker
-from workbench.remote.recipes import RecipeLibrary, load_library
+from workbench.remote.recipes import RecipeLibrary
 from workbench.resources import RESOURCES
 from workbench.services.profiles import ProfileService
+from workbench.services.recipes import RecipeService
 from workbench.services.tickets import TicketService
 from workbench.store import trees as tree_store
 from workbench.trees.model import NodeType
-from workbench.trees.recipes import catalog_from_dir
+from workbench.trees.recipes import catalog_of
 from workbench.trees.remote_checks import (
     Connect,
     RemoteCheckExecutor,
@@ -97,6 +98,8 @@ class TreePane(QWidget):
         self._tickets, self._worker, self._detail = tickets, worker, detail
         self._connect = connect
         self._trees = trees
+        self._builds_trees = trees is None  # a given service keeps the catalog it came with
+        self._recipe_source = RecipeService(tickets.store, RESOURCES / "recipes")
         self._recipes: RecipeLibrary | None = None
         self._jobs: JobRunner | None = None
         self._network: DbWorker | None = None
@@ -159,11 +162,15 @@ class TreePane(QWidget):
 
     # -- services (built on the worker: they read files) -----------------------------------
     def _service(self) -> TreeService:
+        # Read each time (one query; shipped recipes are parsed once): a sync may have brought
+        # a recipe that a stored tree's check names.
+        library = self._recipe_source.library()
+        if library != self._recipes:
+            self._recipes = library
+            if self._builds_trees and self._trees is not None:
+                self._trees.catalog = catalog_of(library)
         if self._trees is None:
-            recipes = RESOURCES / "recipes"
-            self._trees = TreeService(self._tickets, catalog_from_dir(recipes), RESOURCES / "trees")
-        if self._recipes is None:
-            self._recipes = load_library(RESOURCES / "recipes")
+            self._trees = TreeService(self._tickets, catalog_of(library), RESOURCES / "trees")
         return self._trees
 
     def shutdown(self) -> None:

@@ -322,19 +322,25 @@ def _mapping(node: yaml.Node, problems: _Problems, what: str) -> dict[str, yaml.
 
 def load_recipe(path: Path) -> Recipe:
     """One recipe file; RecipeError lists every problem with line and column."""
+    return read_recipe(path)[0]
+
+
+def read_recipe(path: Path) -> tuple[Recipe, str]:
+    """One recipe file and its text as read (what an import stores is what was checked)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RecipeError([f"{path}: cannot read: {exc.strerror}"]) from None
     except UnicodeDecodeError:
         raise RecipeError([f"{path}: not UTF-8 text"]) from None
-    return parse_recipe(text, path)
+    return parse_recipe(text, path), text
 
 
 def parse_recipe(text: str, path: Path) -> Recipe:
     problems = _Problems(path)
-    loader = SafeLoader(text)
+    loader = None
     try:
+        loader = SafeLoader(text)
         root = loader.get_single_node()
         if root is None:
             raise RecipeError([f"{path}: empty file"])
@@ -343,8 +349,11 @@ def parse_recipe(text: str, path: Path) -> Recipe:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise RecipeError([f"{where}: invalid YAML: {exc.problem}"]) from None
+    except yaml.YAMLError as exc:  # a ReaderError (a control character) carries no mark
+        raise RecipeError([f"{path}: invalid YAML: {str(exc).splitlines()[0]}"]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if problems.items or recipe is None:
         raise RecipeError(problems.items or [f"{path}: not a recipe"])
     return recipe
@@ -620,11 +629,18 @@ def _check_secret(
 @dataclass(frozen=True, slots=True)
 class RecipeLibrary:
     recipes: Mapping[str, Recipe]
+    # Stored recipes that did not validate (id → first problem): never used, only named.
+    invalid: Mapping[str, str] = field(default_factory=dict)
 
     def get(self, recipe_id: str) -> Recipe:
         try:
             return self.recipes[recipe_id]
         except KeyError:
+            if recipe_id in self.invalid:
+                raise BadInput(
+                    f"recipe {recipe_id!r} in the cache is invalid and is not used: "
+                    f"{self.invalid[recipe_id]}"
+                ) from None
             raise BadInput(
                 f"no recipe {recipe_id!r}; `workbench recipe list` shows the known ones"
             ) from None

@@ -275,3 +275,19 @@ asset_profiles = Table(
     Column("profile", String, ForeignKey("credential_profiles.name"), nullable=False),
     Index("ix_asset_profiles_profile", "profile"),
 )
+
+
+# Added by migration 0006: remote-action recipes imported into the cache or synced (reference
+# data, like trees). Columns besides the YAML are for listing; the YAML is what runs.
+recipes = Table(
+    "recipes",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("title", String, nullable=False),
+    Column("protocol", String, nullable=False),
+    Column("shell", String, nullable=False),
+    Column("source", Text, nullable=False),  # the YAML as written, validated again when read
+    Column("digest", String, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False, server_default="0"),
+)

@@ -7,7 +7,9 @@ together or not at all.
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import uuid
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -54,6 +56,7 @@ LOCAL: dict[str, Table] = {
     "ticket": schema.tickets,
     "worklog": schema.worklog,
     "requester": schema.requesters,
+    "recipe": schema.recipes,
     "tree": schema.trees,
     "tree_run": schema.tree_runs,
     "conflict": schema.conflicts,
@@ -65,6 +68,7 @@ SYNCED_TABLES = (
     "technicians",
     "requesters",
     "assets",
+    "recipes",
     "trees",
     "tickets",
     "worklog",
@@ -108,7 +112,7 @@ class Scope:
     """Which rows a cache holds (DESIGN.md §5). `all`: everything. `mine`: tickets assigned to
     the technician or in its tier's queue, closed ones only for 90 days, with their worklog
     and tree runs; assets of its sites and those of its tickets; all reference data (sites,
-    technicians, requesters, trees) and all conflicts."""
+    technicians, requesters, recipes, trees) and all conflicts."""
 
     mode: str
     login: str
@@ -244,33 +248,78 @@ def take_new_client_id(tx: Writer) -> str:
     return new_id
 
 
-def _local_row(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
-    columns = schema.metadata.tables[table].columns
-    local = {c.name: row[c.name] for c in columns if c.name not in ("local_id", "sla_due")}
-    if table == "tickets":  # the sort key of the next deadline, from the domain's rules
-        local["sla_due"] = codec.sla_sort_key(codec.ticket_from_row(row))
-    return local
+@functools.cache
+def _pulled_columns(table: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The columns a pulled row fills (local_id is the cache's own; a ticket's sla_due is
+    computed here, last), and the positions of those holding dates and times: only they
+    need converting, and a pull of 100,000 rows converts millions of values."""
+    columns = [
+        c for c in schema.metadata.tables[table].columns if c.name not in ("local_id", "sla_due")
+    ]
+    if table == "tickets":
+        columns.append(schema.tickets.c.sla_due)
+    timed = [i for i, c in enumerate(columns) if isinstance(c.type, (schema.UtcDateTime, Date))]
+    return tuple(c.name for c in columns), tuple(timed)
 
 
-def _upsert(tx: Writer, table: str, rows: list[dict[str, Any]]) -> None:
-    columns = list(rows[0])
+def _local_values(table: str, rows: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    """Pulled rows as the cache stores them, in the order of _pulled_columns."""
+    names, timed = _pulled_columns(table)
+    tickets = table == "tickets"
+    pick = operator.itemgetter(*names[:-1] if tickets else names)
+    found = []
+    for row in rows:
+        values = [*pick(row)]
+        if tickets:  # the sort key of the next deadline, from the domain's rules
+            values.append(codec.sla_sort_key(codec.ticket_from_row(row)))
+        for i in timed:
+            if values[i] is not None:
+                values[i] = codec.sqlite_value(values[i])
+        found.append(tuple(values))
+    return found
+
+
+def _present(tx: Writer, table: str, key: str, wanted: Collection[Any]) -> set[Any]:
+    """Which of these keys the table holds."""
+    ordered = sorted(wanted)
+    found: set[Any] = set()
+    for start in range(0, len(ordered), 500):  # SQLite's bound-parameter limit
+        part = ordered[start : start + 500]
+        found.update(
+            tx._db.exec_driver_sql(
+                f"SELECT {key} FROM {table} WHERE {key} IN ({', '.join('?' for _ in part)})",
+                tuple(part),
+            ).scalars()
+        )
+    return found
+
+
+def _upsert(tx: Writer, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
+    columns, _ = _pulled_columns(table)
+    values = _local_values(table, rows)
     key = _KEYS.get(table, "id")
-    if table in _APPEND_ONLY:
-        on_conflict = f"ON CONFLICT ({key}) DO NOTHING"
-    else:
-        sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
-        on_conflict = f"ON CONFLICT ({key}) DO UPDATE SET {sets}"
-    # Only dates and times need converting: a pull of 100,000 rows converts millions of values.
-    types = schema.metadata.tables[table].columns
-    timed = {c for c in columns if isinstance(types[c].type, (schema.UtcDateTime, Date))}
-    tx._db.exec_driver_sql(
-        f"INSERT INTO {table} ({', '.join(columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)}) {on_conflict}",
-        [
-            tuple(codec.sqlite_value(row[c]) if c in timed else row[c] for c in columns)
-            for row in rows
-        ],
+    at = columns.index(key)
+    # Rows new to the cache go in with a plain INSERT: SQLite checks an upsert's foreign keys
+    # as for an update of a parent row, which makes it over twice as slow as an insert (and
+    # a first pull has only new rows). A key seen before in the window is an upsert as well.
+    present = _present(tx, table, key, {v[at] for v in values})
+    fresh: list[tuple[Any, ...]] = []
+    again: list[tuple[Any, ...]] = []
+    for value in values:
+        (again if value[at] in present else fresh).append(value)
+        present.add(value[at])
+    insert = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
     )
+    if fresh:
+        tx._db.exec_driver_sql(insert, fresh)
+    if again:
+        if table in _APPEND_ONLY:
+            on_conflict = f"ON CONFLICT ({key}) DO NOTHING"
+        else:
+            sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+            on_conflict = f"ON CONFLICT ({key}) DO UPDATE SET {sets}"
+        tx._db.exec_driver_sql(f"{insert} {on_conflict}", again)
 
 
 def apply_chunk(tx: Writer, chunk: PulledChunk) -> None:
@@ -279,7 +328,7 @@ def apply_chunk(tx: Writer, chunk: PulledChunk) -> None:
     for table, rows in chunk.rows.items():
         if not rows:
             continue
-        _upsert(tx, table, [_local_row(table, row) for row in rows])
+        _upsert(tx, table, rows)
         touched[table] = {str(row[_KEYS.get(table, "id")]) for row in rows}
         if table == "tickets":
             aliases = [(r["provisional_ref"], r["id"]) for r in rows if r["provisional_ref"]]
@@ -292,10 +341,11 @@ def apply_chunk(tx: Writer, chunk: PulledChunk) -> None:
         if table == "worklog":
             tx._touched.update(r["ticket_id"] for r in rows)
     if chunk.conflicts:
-        _upsert(tx, "conflicts", [_local_row("conflicts", row) for row in chunk.conflicts])
+        _upsert(tx, "conflicts", chunk.conflicts)
         touched["conflicts"] = {str(row["id"]) for row in chunk.conflicts}
     ids = set().union(*touched.values()) if touched else set()
-    if ids:
+    # After a push the outbox is mostly empty: no need to look thousands of ids up in it.
+    if ids and tx.outbox_count():
         _reapply(tx, tx.outbox(entity_ids=sorted(ids)))
     if "tickets" in touched:
         _back_in_scope(tx, touched["tickets"])

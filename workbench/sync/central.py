@@ -134,6 +134,7 @@ requesters = _mirror(local.requesters, "id")
 assets = _mirror(local.assets, "id")
 tickets = _mirror(local.tickets, "id")
 worklog = _mirror(local.worklog, "id")
+recipes = _mirror(local.recipes, "id")  # revision c0003
 trees = _mirror(local.trees, "id")  # revision c0002
 tree_runs = _mirror(local.tree_runs, "id")  # revision c0002
 # A scoped pull reads a ticket's children by ticket (revision c0002).
@@ -146,6 +147,7 @@ SYNCED: tuple[Table, ...] = (
     technicians,
     requesters,
     assets,
+    recipes,  # before trees: a tree's check names a recipe
     trees,
     tickets,
     worklog,
@@ -156,6 +158,7 @@ ENTITIES: dict[str, Table] = {
     "ticket": tickets,
     "worklog": worklog,
     "requester": requesters,
+    "recipe": recipes,
     "tree": trees,
     "tree_run": tree_runs,
     "conflict": conflicts,

@@ -6,14 +6,28 @@ or not at all.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date, DateTime, Table, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Select,
+    Table,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from workbench.core.errors import NotFound, WorkbenchError
@@ -36,7 +50,7 @@ from workbench.sync import central
 _LATEST_WINS = {"updated_at"}
 # Created with ids people choose (a tree's id is its file's): two caches may create the same
 # one. Every other entity is created under a fresh UUID, so an existing id is a replay.
-_SHARED_IDS = {"tree"}
+_SHARED_IDS = {"tree", "recipe"}
 # Who "their" value belongs to when the server has no row at all.
 NO_ROW = "(not on the server)"
 
@@ -67,6 +81,7 @@ _PARENTS = (
     ("assets", "site_id", "sites"),
     ("requesters", "site_id", "sites"),
 )
+_PARENT_OF = {(child, column): parent for child, column, parent in _PARENTS}
 
 
 def content_hash(op: OutboxOperation) -> str:
@@ -78,18 +93,44 @@ def content_hash(op: OutboxOperation) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+@functools.cache
+def _parser(table: Table, field: str) -> Callable[[str], Any] | None:
+    """How a field's JSON text becomes its column's value (looked up once per column: a
+    push converts every field of every operation)."""
+    if isinstance(table.c[field].type, DateTime):
+        return datetime.fromisoformat
+    if isinstance(table.c[field].type, Date):
+        return date.fromisoformat
+    return None
+
+
 def _to_central(table: Table, field: str, value: Any) -> Any:
     if value is None:
         return None
-    if isinstance(table.c[field].type, DateTime):
-        return datetime.fromisoformat(value)
-    if isinstance(table.c[field].type, Date):
-        return date.fromisoformat(value)
-    return value
+    parse = _parser(table, field)
+    return value if parse is None else parse(value)
 
 
 def _json(value: Any) -> str:
     return json.dumps(codec.json_value(value), ensure_ascii=False)
+
+
+def _insert_rows(
+    db: Connection, table: Table, rows: Sequence[Mapping[str, Any]], tail: str = ""
+) -> None:
+    """One INSERT ... SELECT FROM unnest(one array per column) per set of columns: a batch's
+    rows in one statement, where an executemany costs the server one statement per row."""
+    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    quote = db.dialect.identifier_preparer.quote
+    for columns, group in groups.items():
+        arrays = ", ".join(f"%b::{table.c[c].type.compile(dialect=db.dialect)}[]" for c in columns)
+        db.exec_driver_sql(
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+            f"SELECT * FROM unnest({arrays}) {tail}",
+            tuple([row[c] for row in group] for c in columns),
+        )
 
 
 # Inserts of rows created under fresh UUIDs: collected per table and sent as one statement
@@ -128,7 +169,10 @@ class _Batch:
                     wanted.setdefault(parent, set()).add(op.fields[column])
         for parent, ids in wanted.items():
             table = central.metadata.tables[parent]
-            found = self.db.execute(select(table.c.id).where(table.c.id.in_(sorted(ids))))
+            # One array parameter: an IN list of a batch's hundreds of ids is a statement
+            # of its own to render and for the server to parse, every batch.
+            listed = bindparam("ids", sorted(ids), type_=ARRAY(table.c.id.type))
+            found = self.db.execute(select(table.c.id).where(table.c.id == any_(listed)))
             self.parents.update((parent, found_id) for found_id in found.scalars())
 
     def flush(self) -> None:
@@ -137,7 +181,7 @@ class _Batch:
         not gapless."""
         buffered, self.buffered = self.buffered, {}
         for table, rows in buffered.items():
-            self.db.execute(pg_insert(table).on_conflict_do_nothing(index_elements=["id"]), rows)
+            _insert_rows(self.db, table, rows, "ON CONFLICT (id) DO NOTHING")
 
     def tick(self) -> int:
         self.clock += 1
@@ -180,15 +224,14 @@ class _Batch:
 
     def _missing_parent(self, table: Table, field: str, value: Any) -> str | None:
         """Who a row may not point to: a parent the server lacks (caches would refuse it)."""
-        for child, column, parent in _PARENTS:
-            if child == table.name and column == field and value is not None:
-                if (parent, value) in self.parents:
-                    return None
-                parents = central.metadata.tables[parent]
-                found = self.db.scalar(select(parents.c.id).where(parents.c.id == value))
-                if found is None:
-                    return f"(no {parent} row {value} on the server)"
-                self.parents.add((parent, value))
+        parent = _PARENT_OF.get((table.name, field))
+        if parent is None or value is None or (parent, value) in self.parents:
+            return None
+        parents = central.metadata.tables[parent]
+        found = self.db.scalar(select(parents.c.id).where(parents.c.id == value))
+        if found is None:
+            return f"(no {parent} row {value} on the server)"
+        self.parents.add((parent, value))
         return None
 
     def _insert(self, table: Table, op: OutboxOperation) -> None:
@@ -362,11 +405,17 @@ def push_batch(db: Connection, technician: str, ops: Sequence[OutboxOperation]) 
         acknowledged = op.mutation_id
     batch.flush()
     if logged:
-        db.execute(insert(log), logged)
+        _insert_rows(db, log, logged)
     db.execute(
         update(central.sync_clock).where(central.sync_clock.c.id == 1).values(clock=batch.clock)
     )
     return PushResult(acknowledged, applied, duplicates, batch.conflicts, restored)
+
+
+def in_utc(db: Connection) -> None:
+    """Times of this transaction in UTC: psycopg then gives them the tzinfo the cache stores
+    them in, and a pull's millions of values need no conversion (the instants are the same)."""
+    db.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
 
 
 def server_clock(db: Connection) -> tuple[int, datetime]:
@@ -388,14 +437,21 @@ def scope_of(db: Connection, login: str, mode: str, now: datetime) -> Scope:
     return Scope(mode, login, int(row.tier), tuple(json.loads(row.sites)), now - CLOSED_KEPT)
 
 
+def _dicts(db: Connection, statement: Select[Any]) -> list[dict[str, Any]]:
+    """The rows as dicts, fetched at once (not row by row) and zipped with keys read once:
+    dict() of each RowMapping asks the result for them again."""
+    result = db.execute(statement)
+    keys = tuple(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
+
+
 def _with_parents(db: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
     for child, column, parent in _PARENTS:
         have = {r["id"] for r in rows.setdefault(parent, [])}
         wanted = {r[column] for r in rows.get(child, []) if r[column] is not None} - have
         if wanted:
             table = central.metadata.tables[parent]
-            extra = db.execute(select(table).where(table.c.id.in_(sorted(wanted)))).mappings()
-            rows[parent].extend(dict(r) for r in extra)
+            rows[parent].extend(_dicts(db, select(table).where(table.c.id.in_(sorted(wanted)))))
 
 
 def read_window(db: Connection, after: int, upper: int, scope: Scope | None = None) -> PulledChunk:
@@ -418,15 +474,12 @@ def read_window(db: Connection, after: int, upper: int, scope: Scope | None = No
                     table.c.version > after, table.c.version <= upper, ~inside
                 )
                 gone = list(db.execute(outside).scalars())
-        rows[table.name] = [dict(r) for r in db.execute(statement).mappings()]
+        rows[table.name] = _dicts(db, statement)
     _with_parents(db, rows)
     c = central.conflicts
-    conflicts = [
-        dict(r)
-        for r in db.execute(
-            select(c).where(c.c.version > after, c.c.version <= upper).order_by(c.c.version)
-        ).mappings()
-    ]
+    conflicts = _dicts(
+        db, select(c).where(c.c.version > after, c.c.version <= upper).order_by(c.c.version)
+    )
     return PulledChunk(upper, rows, conflicts, gone)
 
 
@@ -443,7 +496,7 @@ def ticket_children(
             .where(table.c.ticket_id.in_(sorted(ticket_ids)), table.c.version <= upto)
             .order_by(table.c.version)
         )
-        found[name] = [dict(r) for r in db.execute(statement).mappings()]
+        found[name] = _dicts(db, statement)
     return found
 
 

@@ -8,12 +8,12 @@ A parameter of type `secret` is asked for when the recipe runs and never written
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from workbench.remote.recipes import Param, ParamType, load_library
+from workbench.remote.recipes import Param, ParamType, Recipe, load_library
 
 REQUIRED, OPTIONAL, SECRET = "required", "optional", "secret"
 
@@ -49,11 +49,15 @@ def catalog_from_dir(directory: Path) -> StaticCatalog:
     """
     if not directory.is_dir():
         return NO_CATALOG
-    library = load_library(directory)
+    return catalog_of(load_library(directory))
+
+
+def catalog_of(library: Iterable[Recipe]) -> StaticCatalog:
+    """The catalog of these recipes (e.g. the shipped ones with the cache's)."""
     recipes = {
         recipe.id: {param.name: _kind(param) for param in recipe.params} for recipe in library
     }
-    # A directory with no recipe in it is no catalog either.
+    # A library with no recipe in it is no catalog either.
     return StaticCatalog(recipes) if recipes else NO_CATALOG
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from sqlalchemy import create_engine
 from workbench.core.errors import StoreError
 from workbench.core.query import TicketQuery
 from workbench.store import Store, schema
+from workbench.store import recipes as recipe_store
+from workbench.store import trees as tree_store
 from workbench.store.database import DB_FILENAME, HEAD, REVISIONS, migrate, open_engine
 
 MIGRATIONS = Path(schema.__file__).parent / "migrations"
@@ -114,3 +117,33 @@ def test_open_engine_on_head_file_runs_no_migration(tmp_path: Path) -> None:
     before = (tmp_path / DB_FILENAME).stat().st_mtime_ns
     open_engine(tmp_path / DB_FILENAME).dispose()
     assert (tmp_path / DB_FILENAME).stat().st_mtime_ns == before
+
+
+def test_a_0005_cache_gains_the_recipes_table_and_keeps_its_trees(tmp_path: Path) -> None:
+    path = tmp_path / DB_FILENAME
+    engine = create_engine(f"sqlite:///{path}")
+    migrate(engine, "0005")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO trees (id, tree_version, title, category, source, digest, updated_at)"
+            " VALUES ('t', 1, 'T', 'printing', 'id: t', 'd', '2026-11-02 10:00:00.000000')"
+        )
+    engine.dispose()
+    store = Store.open(tmp_path)
+    with store.write() as tx:
+        recipe_store.save_recipe(
+            tx,
+            recipe_store.StoredRecipe(
+                "site.x", "X", "ssh", "sh", "id: site.x", "d", datetime(2026, 11, 2, tzinfo=UTC)
+            ),
+        )
+    with store.read() as db:
+        assert [t.id for t in tree_store.stored_trees(db)] == ["t"]
+        assert [(r.id, r.updated_at.tzinfo) for r in recipe_store.stored_recipes(db)] == [
+            ("site.x", UTC)
+        ]
+        assert [o.entity for o in db.outbox()] == ["recipe"]
+    store.close()
+    (backup,) = tmp_path.glob(f"{DB_FILENAME}.rev0005-*.bak")
+    with sqlite3.connect(backup) as copy:
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == ("0005",)

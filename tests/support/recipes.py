@@ -1,0 +1,41 @@
+"""A recipe that is not shipped (to import, sync and run) and a tree whose check names it."""
+
+HELLO_ID = "site.hello"
+HELLO_RECIPE = """\
+id: site.hello
+title: Say hello
+protocol: ssh
+shell: sh
+params:
+  name: {type: string, required: true, pattern: '[a-z]+'}
+script: echo hello {{name}}
+"""
+# Not a recipe any more: an unknown protocol and a placeholder no parameter declares.
+BROKEN_HELLO = HELLO_RECIPE.replace("protocol: ssh", "protocol: telnet").replace(
+    "{{name}}", "{{nobody}}"
+)
+
+HELLO_TREE_ID = "say-hello"
+HELLO_TREE = """\
+id: say-hello
+title: Greet the machine
+version: 1
+category: other
+start: greet
+nodes:
+  greet:
+    type: check
+    text: Say hello on {{ticket.asset.hostname}}
+    recipe: site.hello
+    params: {name: world}
+    branches:
+      - {when: {exit_code: 0, stdout_matches: hello}, next: done}
+      - {otherwise: true, next: visit}
+  done:
+    type: resolve
+    resolution: The machine answers.
+  visit:
+    type: escalate
+    tier: 2
+    reason: The machine does not answer.
+"""

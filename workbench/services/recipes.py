@@ -1,0 +1,166 @@
+"""The recipe library in effect: the shipped recipes plus those stored in the cache.
+
+Stored recipes were imported on this cache or pulled from the central database, where any
+cache may have put them. They are commands run on other people's machines, so every read
+validates them again: one that does not validate is never used — it is skipped with a logged
+warning and listed as invalid — and a shipped recipe of its id, if any, stays in effect. A
+valid stored recipe wins over a shipped one of the same id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+
+from workbench.remote.recipes import (
+    RECIPES_DIR,
+    Recipe,
+    RecipeError,
+    RecipeLibrary,
+    load_library,
+    parse_recipe,
+    read_recipe,
+)
+from workbench.services.tickets import utc_now
+from workbench.store import Store
+from workbench.store import recipes as recipe_store
+
+log = logging.getLogger(__name__)
+
+CACHE, LIBRARY = "cache", "library"
+
+
+@dataclass(frozen=True, slots=True)
+class RecipeInfo:
+    id: str
+    title: str
+    protocol: str
+    origin: str  # "cache", "library", or "cache (invalid: FIRST PROBLEM)"
+    recipe: Recipe | None  # None when the stored recipe is invalid (never used)
+    problem: str = ""  # why it is invalid
+
+
+def digest(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def parse_stored(stored: recipe_store.StoredRecipe) -> Recipe:
+    """A stored recipe, validated like a file; RecipeError says why it cannot be used."""
+    where = Path(f"<cache:{stored.id}>")
+    found = parse_recipe(stored.source, where)
+    if found.id != stored.id:
+        raise RecipeError([f"{where}: the YAML says id {found.id!r}, the row {stored.id!r}"])
+    return found
+
+
+def recipe_files(paths: Iterable[Path]) -> list[Path]:
+    """The files given, with each directory standing for its *.yaml files."""
+    return [f for p in paths for f in (sorted(p.glob("*.yaml")) if p.is_dir() else [p])]
+
+
+def check_files(files: Iterable[Path]) -> tuple[list[tuple[Recipe, str]], list[str]]:
+    """The recipes that load with their text, and every problem with file, line and column
+    (the checks of `recipe validate`)."""
+    recipes: list[tuple[Recipe, str]] = []
+    problems: list[str] = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        try:
+            loaded, text = read_recipe(path)
+        except RecipeError as exc:
+            problems.extend(exc.problems)
+            continue
+        if loaded.id in seen:
+            problems.append(f"{path}: id {loaded.id!r} is also used by {seen[loaded.id]}")
+        seen[loaded.id] = path
+        recipes.append((loaded, text))
+    return recipes, problems
+
+
+class RecipeService:
+    """Keep one to read the library again and again (the window): the shipped recipes are
+    parsed once, the stored ones at every read, so a sync's recipes count at once."""
+
+    def __init__(
+        self,
+        store: Store,
+        library_dir: Path = RECIPES_DIR,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.library_dir = library_dir
+        self.clock = clock
+        self._warned: set[tuple[str, str]] = set()  # (id, digest): one warning per version
+
+    @cached_property
+    def _shipped(self) -> RecipeLibrary:
+        return load_library(self.library_dir)
+
+    def infos(self) -> list[RecipeInfo]:
+        """Every recipe in effect, plus the invalid stored ones (listed, never used)."""
+        with self.store.read() as db:
+            stored = recipe_store.stored_recipes(db)
+        used: dict[str, RecipeInfo] = {}
+        invalid: list[RecipeInfo] = []
+        for row in stored:
+            try:
+                found = parse_stored(row)
+            except RecipeError as exc:
+                reason = exc.problems[0]
+                if (row.id, row.digest) not in self._warned:
+                    self._warned.add((row.id, row.digest))
+                    log.warning("stored recipe %r is invalid and not used: %s", row.id, reason)
+                origin = f"{CACHE} (invalid: {reason})"
+                invalid.append(RecipeInfo(row.id, row.title, row.protocol, origin, None, reason))
+                continue
+            used[found.id] = RecipeInfo(found.id, found.title, found.protocol.value, CACHE, found)
+        for shipped in self._shipped:
+            used.setdefault(
+                shipped.id,
+                RecipeInfo(shipped.id, shipped.title, shipped.protocol.value, LIBRARY, shipped),
+            )
+        return sorted([*used.values(), *invalid], key=lambda i: (i.id, i.recipe is None))
+
+    def library(self) -> RecipeLibrary:
+        infos = self.infos()
+        used = {i.id: i.recipe for i in infos if i.recipe is not None}
+        # An invalid stored recipe is named only where no shipped one of its id stands in.
+        invalid = {i.id: i.problem for i in infos if i.recipe is None and i.id not in used}
+        return RecipeLibrary(used, invalid)
+
+    def import_files(self, paths: Iterable[Path]) -> list[tuple[Recipe, str]]:
+        """Check every file, then store all recipes or none; (recipe, what happened) pairs.
+
+        RecipeError (a BadInput) lists every problem when any file does not validate.
+        """
+        files = recipe_files(paths)
+        recipes, problems = check_files(files)
+        if problems:
+            raise RecipeError(problems)
+        if not recipes:
+            raise RecipeError(["no recipe files found in the given paths"])
+        now = self.clock()
+        done: list[tuple[Recipe, str]] = []
+        with self.store.write() as tx:
+            for found, source in recipes:
+                before = recipe_store.stored_recipe(tx, found.id)
+                if before is not None and before.source == source:
+                    done.append((found, "unchanged"))
+                    continue
+                record = recipe_store.StoredRecipe(
+                    found.id, found.title, found.protocol.value, found.shell.value,
+                    source, digest(source), now,
+                )  # fmt: skip
+                recipe_store.save_recipe(tx, record)
+                done.append((found, "imported" if before is None else "updated"))
+        return done
+
+
+def library_for(store: Store) -> RecipeLibrary:
+    """The recipes in effect for this cache: shipped ones, overridden by valid stored ones."""
+    return RecipeService(store).library()
