@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from workbench.store import schema
+from workbench.store import documents, schema
 from workbench.store.store import Reader, Writer
 
 _trees = schema.trees
@@ -44,35 +44,21 @@ class TreeRunRecord:
     updated_at: datetime
 
 
-def _tree(row: Any) -> StoredTree:
-    return StoredTree(**{name: row[name] for name in StoredTree.__dataclass_fields__})
-
-
 def _run(row: Any) -> TreeRunRecord:
     return TreeRunRecord(**{name: row[name] for name in TreeRunRecord.__dataclass_fields__})
 
 
 def stored_trees(db: Reader) -> list[StoredTree]:
-    rows = db._db.execute(select(_trees).order_by(_trees.c.category, _trees.c.id)).mappings()
-    return [_tree(row) for row in rows]
+    return documents.all_of(db, _trees, StoredTree, _trees.c.category, _trees.c.id)
 
 
 def stored_tree(db: Reader, tree_id: str) -> StoredTree | None:
-    row = db._db.execute(select(_trees).where(_trees.c.id == tree_id)).mappings().first()
-    return _tree(row) if row else None
+    return documents.one_of(db, _trees, StoredTree, tree_id)
 
 
 def save_tree(tx: Writer, tree: StoredTree) -> None:
     """Insert the tree, or replace the stored one of the same id."""
-    fields = {name: getattr(tree, name) for name in StoredTree.__dataclass_fields__}
-    del fields["id"]
-    row_version = tx._db.scalar(select(_trees.c.version).where(_trees.c.id == tree.id))
-    if row_version is None:
-        tx._db.execute(insert(_trees).values(id=tree.id, **fields))
-        tx._queue("tree", tree.id, "insert", fields, 0)
-    else:
-        tx._db.execute(update(_trees).where(_trees.c.id == tree.id).values(**fields))
-        tx._queue("tree", tree.id, "update", fields, row_version)
+    documents.save(tx, _trees, "tree", tree)
 
 
 def tree_run(db: Reader, run_id: str) -> TreeRunRecord | None:

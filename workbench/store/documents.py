@@ -1,0 +1,42 @@
+"""Documents kept in the cache as written (trees, recipes): rows whose id people choose.
+
+Shared by store/trees.py and store/recipes.py: a row read into its record dataclass, and a
+record saved — inserted, or replacing the stored one of its id — with its outbox operation
+in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Table, insert, select, update
+
+from workbench.store.store import Reader, Writer
+
+Record = TypeVar("Record")
+
+
+def _record(cls: type[Record], row: Any) -> Record:
+    return cls(**{f.name: row[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+
+def all_of(db: Reader, table: Table, cls: type[Record], *order: ColumnElement[Any]) -> list[Record]:
+    return [_record(cls, row) for row in db._db.execute(select(table).order_by(*order)).mappings()]
+
+
+def one_of(db: Reader, table: Table, cls: type[Record], row_id: str) -> Record | None:
+    row = db._db.execute(select(table).where(table.c.id == row_id)).mappings().first()
+    return _record(cls, row) if row else None
+
+
+def save(tx: Writer, table: Table, entity: str, record: Any) -> None:
+    """Insert the record's row, or replace the stored one of the same id; queued for sync."""
+    values = {f.name: getattr(record, f.name) for f in fields(record) if f.name != "id"}
+    version = tx._db.scalar(select(table.c.version).where(table.c.id == record.id))
+    if version is None:
+        tx._db.execute(insert(table).values(id=record.id, **values))
+        tx._queue(entity, record.id, "insert", values, 0)
+    else:
+        tx._db.execute(update(table).where(table.c.id == record.id).values(**values))
+        tx._queue(entity, record.id, "update", values, version)
