@@ -7,6 +7,7 @@ database worker. One round at a time: the timer and F9 both start one only when 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -101,15 +102,17 @@ def describe(view: SyncView, now: datetime) -> tuple[str, str]:
     return " · ".join(parts), "\n".join(tips)
 
 
-def _sync_round(store: Store, url: str, technician: str) -> _Round:
+def _sync_round(store: Store, url: str, technician: str, stop: threading.Event) -> _Round:
     """Runs on the sync thread: one sync, then the state as it left the cache."""
     # The sync client (psycopg, keyring) loads with the first sync, not with the window.
     from workbench.sync import central  # noqa: PLC0415
-    from workbench.sync.client import Synchronizer  # noqa: PLC0415
+    from workbench.sync.client import Synchronizer, SyncStopped  # noqa: PLC0415
 
     report, problem = None, None
     try:
-        report = Synchronizer(store, url, technician).sync()
+        report = Synchronizer(store, url, technician, stop=stop).sync()
+    except SyncStopped as exc:  # the window is closing; the next start goes on from here
+        problem = str(exc)
     except central.CentralError as exc:
         # The message names the server by its masked URL; the user name stays out of view too.
         problem = str(exc).replace(central.masked(url), server_label(url))
@@ -140,6 +143,7 @@ class SyncStatus(QLabel):
         self.main = window
         self.view = SyncView()
         self._running = self._stopped = False
+        self._stop_round = threading.Event()
         self._worker: DbWorker | None = None  # made when a central is configured
         self._dialog: ConflictsDialog | None = None
         self._timer = QTimer(self)
@@ -173,10 +177,11 @@ class SyncStatus(QLabel):
 
     def stop(self) -> None:
         self._stopped = True  # a state read still on its way must not start a round
+        self._stop_round.set()  # a running round ends at its next commit
         self._timer.stop()
         self._repaint_timer.stop()
         if self._worker is not None:
-            self._worker.stop()  # waits for a running round: at most the connect timeout
+            self._worker.stop()  # waits for that commit (or a connect: its timeout at most)
             self._worker = None
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
@@ -221,7 +226,9 @@ class SyncStatus(QLabel):
             if self._worker is None:
                 self._worker = DbWorker(self, name="workbench-sync")
             self._worker.submit(
-                lambda: _sync_round(store, state.central_url or "", state.technician or ""),
+                lambda: _sync_round(
+                    store, state.central_url or "", state.technician or "", self._stop_round
+                ),
                 lambda result: self._on_round(result, manual),
                 self._on_round_error,
             )

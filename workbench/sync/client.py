@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from workbench.core.errors import StoreError
+from workbench.core.errors import StoreError, WorkbenchError
 from workbench.store import Store, sync_state
 from workbench.sync import central, server
 
@@ -27,6 +28,10 @@ PUSH_BATCH = 500
 PULL_WINDOW = 2000
 # A client clock further off the server's than this is flagged (DESIGN.md §5, clocks).
 CLOCK_SKEW_LIMIT_S = 300
+
+
+class SyncStopped(WorkbenchError):
+    """The sync was asked to stop (the window is closing) between two commits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,7 @@ class Synchronizer:
         push_batch: int = PUSH_BATCH,
         pull_window: int = PULL_WINDOW,
         scope: str | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.store = store
         self.url = url
@@ -93,6 +99,13 @@ class Synchronizer:
         self.pull_window = pull_window
         # mine | all; None: what `workbench login --scope` stored (default mine).
         self.scope = scope
+        # Set from another thread: the sync stops before its next batch or window, so a
+        # closing window waits for one commit, not for a whole first pull.
+        self.stop = stop or threading.Event()
+
+    def _go_on(self) -> None:
+        if self.stop.is_set():
+            raise SyncStopped("the sync stopped before it finished; what it committed is kept")
 
     def sync(self) -> SyncReport:
         started = time.perf_counter()
@@ -141,6 +154,7 @@ class Synchronizer:
         renumbered = False
         with engine.connect() as connection:
             while True:
+                self._go_on()
                 with self.store.read() as db:
                     ops = db.outbox(limit=self.push_batch)
                 if not ops:
@@ -180,6 +194,7 @@ class Synchronizer:
                     log.info("sync scope is now %s: pulling from the start", scope.signature)
                 after = start = sync_state.cursor(tx)
             while after < clock:
+                self._go_on()
                 upper = min(after + self.pull_window, clock)
                 chunk = server.read_window(connection, after, upper, scope)
                 entering = chunk.rows.get("tickets", [])

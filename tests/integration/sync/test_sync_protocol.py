@@ -7,6 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -23,6 +24,7 @@ from workbench.store import Store, sync_state
 from workbench.store.database import DB_FILENAME
 from workbench.store.sync_state import PulledChunk, Scope
 from workbench.sync import central, client, server
+from workbench.sync.client import SyncStopped
 
 pytestmark = pytest.mark.services
 
@@ -452,3 +454,48 @@ def test_keep_theirs_settles_a_refused_update_without_sending_the_row(
     assert (_count(central_url, "tickets"), _count(central_url, "worklog")) == (0, 0)
     with ana.store.read() as db:
         assert sync_state.conflicts(db) == []
+
+
+def test_a_sync_asked_to_stop_ends_at_its_next_commit_and_the_next_goes_on(
+    laptops: Laptops, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ben = laptops("ben.okafor", window=3)
+    ana = laptops("ana.lopez", batch=2)
+    ticket = ana.service.create(title="Dock", category="hardware", impact=3, urgency=3).ticket
+    for n in range(6):
+        ana.service.note(ticket.id, f"call {n}")
+    # Ana closes her window while her push is on its way: one batch of two is committed.
+    real_push = server.push_batch
+
+    def push_then_close(*args: Any) -> Any:
+        result = real_push(*args)
+        ana.sync_with.stop.set()
+        return result
+
+    monkeypatch.setattr(server, "push_batch", push_then_close)
+    with pytest.raises(SyncStopped):
+        ana.sync()
+    assert ana.pending == 8 - 2  # ticket, opening entry, six notes: the first batch is sent
+    monkeypatch.undo()
+    ana.sync_with.stop.clear()
+    ana.sync()
+    assert ana.pending == 0
+
+    # Ben closes his window after the first window of his pull: that window and its cursor stay.
+    real_apply = sync_state.apply_chunk
+
+    def apply_then_close(tx: Any, chunk: PulledChunk) -> None:
+        real_apply(tx, chunk)
+        ben.sync_with.stop.set()
+
+    monkeypatch.setattr(sync_state, "apply_chunk", apply_then_close)
+    with ben.store.read() as db:
+        before = sync_state.cursor(db)
+    with pytest.raises(SyncStopped):
+        ben.sync()
+    with ben.store.read() as db:
+        assert sync_state.cursor(db) == before + 3
+    monkeypatch.undo()
+    ben.sync_with.stop.clear()
+    ben.sync()
+    assert len(ben.service.detail(ticket.id).worklog) == 7  # opening entry and six calls
