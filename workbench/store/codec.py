@@ -84,8 +84,15 @@ def ticket_from_row(row: Row) -> Ticket:
     )
 
 
+# Values every column type stores as they are: most values of a row (looked at first, a big
+# load converts millions of them).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def column_value(value: Any) -> Any:
     """A dataclass field value as the cache stores it."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple) and all(isinstance(p, Pause) for p in value):
@@ -114,6 +121,8 @@ _UTC_OFFSET = timedelta(0)
 
 def sqlite_value(value: Any) -> Any:
     """A column value as SQLAlchemy's SQLite types store it, for raw bulk inserts."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime):  # isoformat less its "+00:00": the text of strftime, faster
         utc = value if value.utcoffset() == _UTC_OFFSET else value.astimezone(UTC)
         return utc.isoformat(" ", "microseconds")[:26]
