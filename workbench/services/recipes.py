@@ -95,7 +95,9 @@ class RecipeService:
         self.store = store
         self.library_dir = library_dir
         self.clock = clock
-        self._warned: set[tuple[str, str]] = set()  # (id, digest): one warning per version
+        # (id, source) -> what it parsed to: each stored version is parsed (and an invalid one
+        # warned about) once, though the window reads the library at every ticket shown.
+        self._parsed: dict[tuple[str, str], Recipe | RecipeError] = {}
 
     @cached_property
     def _shipped(self) -> RecipeLibrary:
@@ -108,13 +110,9 @@ class RecipeService:
         used: dict[str, RecipeInfo] = {}
         invalid: list[RecipeInfo] = []
         for row in stored:
-            try:
-                found = parse_stored(row)
-            except RecipeError as exc:
-                reason = exc.problems[0]
-                if (row.id, row.digest) not in self._warned:
-                    self._warned.add((row.id, row.digest))
-                    log.warning("stored recipe %r is invalid and not used: %s", row.id, reason)
+            found = self._parse(row)
+            if isinstance(found, RecipeError):
+                reason = found.problems[0]
                 origin = f"{CACHE} (invalid: {reason})"
                 invalid.append(RecipeInfo(row.id, row.title, row.protocol, origin, None, reason))
                 continue
@@ -125,6 +123,16 @@ class RecipeService:
                 RecipeInfo(shipped.id, shipped.title, shipped.protocol.value, LIBRARY, shipped),
             )
         return sorted([*used.values(), *invalid], key=lambda i: (i.id, i.recipe is None))
+
+    def _parse(self, row: recipe_store.StoredRecipe) -> Recipe | RecipeError:
+        key = (row.id, row.source)
+        if key not in self._parsed:
+            try:
+                self._parsed[key] = parse_stored(row)
+            except RecipeError as exc:
+                log.warning("stored recipe %r is invalid and not used: %s", row.id, exc.problems[0])
+                self._parsed[key] = exc
+        return self._parsed[key]
 
     def library(self) -> RecipeLibrary:
         infos = self.infos()
