@@ -16,6 +16,7 @@ from workbench.cli import render
 from workbench.cli.context import AppContext
 from workbench.cli.options import json_option, with_app
 from workbench.core.errors import BadInput
+from workbench.remote.recipes import RecipeLibrary
 from workbench.resources import RESOURCES
 from workbench.services.recipes import library_for
 from workbench.trees.model import NodeType, Problem
@@ -26,9 +27,10 @@ from workbench.trees.service import RunHandle, TreeService
 PATHS = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def _service(app: AppContext) -> TreeService:
+def _service(app: AppContext, library: RecipeLibrary | None = None) -> TreeService:
     # Trees may name the cache's recipes as well as the shipped ones.
-    return TreeService(app.tickets, catalog_of(library_for(app.store)), RESOURCES / "trees")
+    recipes = library or library_for(app.store)
+    return TreeService(app.tickets, catalog_of(recipes), RESOURCES / "trees")
 
 
 def _report(problems: list[Problem], files: int, as_json: bool) -> int:
@@ -203,7 +205,9 @@ def _run_json(handle: RunHandle, status: str) -> dict[str, Any]:
 
 
 @contextmanager
-def _remote_checks(app: AppContext, handle: RunHandle, echo: bool) -> Iterator[CheckExecutor]:
+def _remote_checks(
+    app: AppContext, handle: RunHandle, library: RecipeLibrary, echo: bool
+) -> Iterator[CheckExecutor]:
     from workbench.remote.jobs import JobRunner  # noqa: PLC0415  (paramiko only for --remote)
     from workbench.services.profiles import ProfileService  # noqa: PLC0415
     from workbench.trees.remote_checks import RemoteCheckExecutor, profiles_connect  # noqa: PLC0415
@@ -212,7 +216,7 @@ def _remote_checks(app: AppContext, handle: RunHandle, echo: bool) -> Iterator[C
     connect = profiles_connect(ProfileService(app.store))
     try:
         yield RemoteCheckExecutor(
-            jobs, library_for(app.store), connect, handle.technician, handle.ticket_ref,
+            jobs, library, connect, handle.technician, handle.ticket_ref,
             on_line=(lambda _stream, line: click.echo(f"  | {line}")) if echo else None,
         )  # fmt: skip
     finally:
@@ -252,11 +256,12 @@ def run_tree(
     Without --remote, give each check's outcome in the answers file; with it, checks run on
     the machine and the file answers only those whose host could not be reached.
     """
-    service = _service(app)
+    library = library_for(app.store)  # read once: the tree's catalog and its checks
+    service = _service(app, library)
     given = _load_answers(answers)
     handle = service.start(tree_id, ticket_ref, restart=restart)
     if remote:
-        with _remote_checks(app, handle, echo=not as_json) as executor:
+        with _remote_checks(app, handle, library, echo=not as_json) as executor:
             _walk(handle.run, given, executor)
     else:
         # All answers apply or none: a refused one leaves the stored run where it was.
