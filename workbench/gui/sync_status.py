@@ -142,8 +142,9 @@ class SyncStatus(QLabel):
         super().__init__("local only")
         self.main = window
         self.view = SyncView()
-        self._running = self._stopped = False
-        self._stop_round = threading.Event()
+        self._running = False
+        # Set once the window closes: no round starts, and a running one ends at its commit.
+        self._stopped = threading.Event()
         self._worker: DbWorker | None = None  # made when a central is configured
         self._dialog: ConflictsDialog | None = None
         self._timer = QTimer(self)
@@ -176,8 +177,7 @@ class SyncStatus(QLabel):
         return self._begin(manual=True)
 
     def stop(self) -> None:
-        self._stopped = True  # a state read still on its way must not start a round
-        self._stop_round.set()  # a running round ends at its next commit
+        self._stopped.set()  # also for a state read still on its way: it starts no round
         self._timer.stop()
         self._repaint_timer.stop()
         if self._worker is not None:
@@ -214,7 +214,7 @@ class SyncStatus(QLabel):
 
         def begin(state: SyncState) -> None:
             self._on_state(state)
-            if self._stopped or not state.central_url or not state.technician:
+            if self._stopped.is_set() or not state.central_url or not state.technician:
                 self._running = False
                 if manual:
                     self._message(
@@ -227,7 +227,7 @@ class SyncStatus(QLabel):
                 self._worker = DbWorker(self, name="workbench-sync")
             self._worker.submit(
                 lambda: _sync_round(
-                    store, state.central_url or "", state.technician or "", self._stop_round
+                    store, state.central_url or "", state.technician or "", self._stopped
                 ),
                 lambda result: self._on_round(result, manual),
                 self._on_round_error,
