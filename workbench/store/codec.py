@@ -52,7 +52,7 @@ def pauses_from_text(text: str) -> tuple[Pause, ...]:
 _LAYOUTS: dict[type[Any], tuple[Callable[[Row], Any], dict[str, int]]] = {}
 
 
-def _build(cls: type[T], row: Row, **convert: Callable[[Any], Any]) -> T:
+def record_from_row(cls: type[T], row: Row, **convert: Callable[[Any], Any]) -> T:
     """A dataclass from the columns named like its fields, converting the ones given."""
     layout = _LAYOUTS.get(cls)
     if layout is None:
@@ -73,7 +73,7 @@ _wait_reason = _optional(WaitReason)
 
 
 def ticket_from_row(row: Row) -> Ticket:
-    return _build(
+    return record_from_row(
         Ticket,
         row,
         channel=Channel,
@@ -142,24 +142,24 @@ def json_value(value: Any) -> Any:
 
 
 def site_from_row(row: Row) -> Site:
-    return _build(Site, row)
+    return record_from_row(Site, row)
 
 
 def technician_from_row(row: Row) -> Technician:
-    return _build(Technician, row, role=Role, sites=lambda text: tuple(json.loads(text)))
+    return record_from_row(Technician, row, role=Role, sites=lambda text: tuple(json.loads(text)))
 
 
 def requester_from_row(row: Row) -> Requester:
-    return _build(Requester, row)
+    return record_from_row(Requester, row)
 
 
 def asset_from_row(row: Row) -> Asset:
-    return _build(Asset, row, status=AssetStatus)
+    return record_from_row(Asset, row, status=AssetStatus)
 
 
 def worklog_from_row(row: Row) -> WorklogEntry:
-    return _build(WorklogEntry, row, kind=WorklogKind)
+    return record_from_row(WorklogEntry, row, kind=WorklogKind)
 
 
 def outbox_from_row(row: Row) -> OutboxOperation:
-    return _build(OutboxOperation, row, fields=json.loads)
+    return record_from_row(OutboxOperation, row, fields=json.loads)

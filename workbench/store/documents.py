@@ -12,22 +12,20 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Table, insert, select, update
 
+from workbench.store import codec
 from workbench.store.store import Reader, Writer
 
 Record = TypeVar("Record")
 
 
-def _record(cls: type[Record], row: Any) -> Record:
-    return cls(**{f.name: row[f.name] for f in fields(cls)})  # type: ignore[arg-type]
-
-
 def all_of(db: Reader, table: Table, cls: type[Record], *order: ColumnElement[Any]) -> list[Record]:
-    return [_record(cls, row) for row in db._db.execute(select(table).order_by(*order)).mappings()]
+    rows = db._db.execute(select(table).order_by(*order)).mappings()
+    return [codec.record_from_row(cls, row) for row in rows]
 
 
 def one_of(db: Reader, table: Table, cls: type[Record], row_id: str) -> Record | None:
     row = db._db.execute(select(table).where(table.c.id == row_id)).mappings().first()
-    return _record(cls, row) if row else None
+    return codec.record_from_row(cls, row) if row else None
 
 
 def save(tx: Writer, table: Table, entity: str, record: Any) -> None:

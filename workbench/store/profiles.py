@@ -6,12 +6,10 @@ of them reaches the central database. The rows hold no secret (see workbench.rem
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import delete, func, insert, select, update
 
 from workbench.remote.profiles import CredentialProfile
-from workbench.store import schema
+from workbench.store import codec, schema
 from workbench.store.store import Reader, Writer
 
 _p = schema.credential_profiles
@@ -19,18 +17,14 @@ _links = schema.asset_profiles
 _FIELDS = tuple(CredentialProfile.__dataclass_fields__)
 
 
-def _profile(row: Any) -> CredentialProfile:
-    return CredentialProfile(**{name: row[name] for name in _FIELDS})
-
-
 def profiles(db: Reader) -> list[CredentialProfile]:
     rows = db._db.execute(select(_p).order_by(func.lower(_p.c.name))).mappings()
-    return [_profile(row) for row in rows]
+    return [codec.record_from_row(CredentialProfile, row) for row in rows]
 
 
 def profile(db: Reader, name: str) -> CredentialProfile | None:
     row = db._db.execute(select(_p).where(_p.c.name == name)).mappings().first()
-    return _profile(row) if row else None
+    return codec.record_from_row(CredentialProfile, row) if row else None
 
 
 def save_profile(tx: Writer, saved: CredentialProfile) -> None:

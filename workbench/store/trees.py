@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from workbench.store import documents, schema
+from workbench.store import codec, documents, schema
 from workbench.store.store import Reader, Writer
 
 _trees = schema.trees
@@ -44,10 +43,6 @@ class TreeRunRecord:
     updated_at: datetime
 
 
-def _run(row: Any) -> TreeRunRecord:
-    return TreeRunRecord(**{name: row[name] for name in TreeRunRecord.__dataclass_fields__})
-
-
 def stored_trees(db: Reader) -> list[StoredTree]:
     return documents.all_of(db, _trees, StoredTree, _trees.c.category, _trees.c.id)
 
@@ -63,7 +58,7 @@ def save_tree(tx: Writer, tree: StoredTree) -> None:
 
 def tree_run(db: Reader, run_id: str) -> TreeRunRecord | None:
     row = db._db.execute(select(_runs).where(_runs.c.id == run_id)).mappings().first()
-    return _run(row) if row else None
+    return codec.record_from_row(TreeRunRecord, row) if row else None
 
 
 def open_tree_run(db: Reader, ticket_id: str, tree_id: str) -> TreeRunRecord | None:
@@ -81,14 +76,14 @@ def open_tree_run(db: Reader, ticket_id: str, tree_id: str) -> TreeRunRecord | N
         .mappings()
         .first()
     )
-    return _run(row) if row else None
+    return codec.record_from_row(TreeRunRecord, row) if row else None
 
 
 def tree_runs_of_ticket(db: Reader, ticket_id: str) -> list[TreeRunRecord]:
     rows = db._db.execute(
         select(_runs).where(_runs.c.ticket_id == ticket_id).order_by(_runs.c.started_at)
     ).mappings()
-    return [_run(row) for row in rows]
+    return [codec.record_from_row(TreeRunRecord, row) for row in rows]
 
 
 def insert_tree_run(tx: Writer, run: TreeRunRecord) -> None:
