@@ -15,8 +15,8 @@ from workbench.cli import render
 from workbench.cli.context import AppContext
 from workbench.cli.options import json_option, with_app
 from workbench.core.errors import BadInput, WorkbenchError
-from workbench.remote.recipes import Param, ParamType, Protocol, Recipe, RecipeError
-from workbench.services.recipes import RecipeService, check_files, library_for, recipe_files
+from workbench.remote.recipes import Param, ParamType, Protocol, Recipe, RecipeError, read_recipes
+from workbench.services.recipes import RecipeService, library_for, recipe_files
 
 if TYPE_CHECKING:
     from workbench.remote.jobs import JobRequest, JobResult
@@ -138,7 +138,7 @@ def _describe(param: Param) -> str:
 def recipe_validate(paths: tuple[Path, ...]) -> None:
     """Check recipe files (or directories of them); every problem with file, line and column."""
     files = recipe_files(paths)
-    loaded, problems = check_files(files)
+    loaded, problems = read_recipes(files)
     for found, _text in loaded:
         click.echo(f"ok {found.source} ({found.id})")
     for problem in problems:

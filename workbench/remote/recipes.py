@@ -649,21 +649,28 @@ class RecipeLibrary:
         return iter(sorted(self.recipes.values(), key=lambda r: r.id))
 
 
-def load_library(directory: Path | None = None) -> RecipeLibrary:
-    """Every ``*.yaml`` recipe in ``directory`` (the shipped ones by default)."""
-    directory = directory or RECIPES_DIR
+def read_recipes(files: Iterable[Path]) -> tuple[list[tuple[Recipe, str]], list[str]]:
+    """The recipes that load, with their text, and every problem with file, line and column
+    (a file whose id an earlier one has is a problem too): `recipe validate` and import."""
+    recipes: list[tuple[Recipe, str]] = []
     problems: list[str] = []
-    recipes: dict[str, Recipe] = {}
-    for path in sorted(directory.glob("*.yaml")):
+    seen: dict[str, Path] = {}
+    for path in files:
         try:
-            recipe = load_recipe(path)
+            loaded, text = read_recipe(path)
         except RecipeError as exc:
             problems.extend(exc.problems)
             continue
-        if recipe.id in recipes:
-            problems.append(f"{path}: id {recipe.id!r} is also used by {recipes[recipe.id].source}")
-            continue
-        recipes[recipe.id] = recipe
+        if loaded.id in seen:
+            problems.append(f"{path}: id {loaded.id!r} is also used by {seen[loaded.id]}")
+        seen[loaded.id] = path
+        recipes.append((loaded, text))
+    return recipes, problems
+
+
+def load_library(directory: Path | None = None) -> RecipeLibrary:
+    """Every ``*.yaml`` recipe in ``directory`` (the shipped ones by default)."""
+    loaded, problems = read_recipes(sorted((directory or RECIPES_DIR).glob("*.yaml")))
     if problems:
         raise RecipeError(problems)
-    return RecipeLibrary(recipes)
+    return RecipeLibrary({recipe.id: recipe for recipe, _text in loaded})

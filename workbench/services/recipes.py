@@ -24,7 +24,7 @@ from workbench.remote.recipes import (
     RecipeLibrary,
     load_library,
     parse_recipe,
-    read_recipe,
+    read_recipes,
 )
 from workbench.services.tickets import utc_now
 from workbench.store import Store
@@ -61,25 +61,6 @@ def parse_stored(stored: recipe_store.StoredRecipe) -> Recipe:
 def recipe_files(paths: Iterable[Path]) -> list[Path]:
     """The files given, with each directory standing for its *.yaml files."""
     return [f for p in paths for f in (sorted(p.glob("*.yaml")) if p.is_dir() else [p])]
-
-
-def check_files(files: Iterable[Path]) -> tuple[list[tuple[Recipe, str]], list[str]]:
-    """The recipes that load with their text, and every problem with file, line and column
-    (the checks of `recipe validate`)."""
-    recipes: list[tuple[Recipe, str]] = []
-    problems: list[str] = []
-    seen: dict[str, Path] = {}
-    for path in files:
-        try:
-            loaded, text = read_recipe(path)
-        except RecipeError as exc:
-            problems.extend(exc.problems)
-            continue
-        if loaded.id in seen:
-            problems.append(f"{path}: id {loaded.id!r} is also used by {seen[loaded.id]}")
-        seen[loaded.id] = path
-        recipes.append((loaded, text))
-    return recipes, problems
 
 
 class RecipeService:
@@ -147,7 +128,7 @@ class RecipeService:
         RecipeError (a BadInput) lists every problem when any file does not validate.
         """
         files = recipe_files(paths)
-        recipes, problems = check_files(files)
+        recipes, problems = read_recipes(files)
         if problems:
             raise RecipeError(problems)
         if not recipes:
