@@ -16,6 +16,7 @@ from workbench.cli import render
 from workbench.cli.context import AppContext
 from workbench.cli.options import json_option, with_app
 from workbench.core.errors import BadInput
+from workbench.core.yaml_loader import safe_load
 from workbench.remote.recipes import RecipeLibrary
 from workbench.resources import RESOURCES
 from workbench.services.recipes import library_for
@@ -111,7 +112,7 @@ def import_trees(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> Non
 
 def _load_answers(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"cannot read the answers file {path}: {exc}") from None
     except yaml.YAMLError as exc:
