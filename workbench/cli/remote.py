@@ -308,6 +308,8 @@ def _prepare(
     if accept_host_key is not None and not _FINGERPRINT.match(accept_host_key):
         raise BadInput(f"--accept-host-key takes a fingerprint SHA256:<43 characters>, not "
                        f"{accept_host_key!r}")  # fmt: skip
+    if accept_host_key is not None:  # as host keys are compared: without base64's padding
+        accept_host_key = accept_host_key.rstrip("=")
     if winrm and (accept_host_key or options["jump"] or options["identity"] or options["agent"]):
         raise BadInput(
             "--accept-host-key, --jump, --identity and --agent are for SSH; WinRM checks the "
@@ -409,7 +411,7 @@ def _ssh_requests(
             jump=(jump, auth) if jump else None,
             technician=technician,
             ticket_ref=ticket_ref,
-            accept_host_key=accept_host_key.rstrip("=") if accept_host_key else None,
+            accept_host_key=accept_host_key,
         )
         for target in targets
     ]
