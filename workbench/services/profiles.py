@@ -163,7 +163,11 @@ class ProfileService:
         except NotFound:
             return None
         found = self.profile_for_asset(asset.id)
-        return self.connection_for(found.name, host) if found else None
+        if found is None:
+            return None
+        # The machine itself, at its own port (as the console and `connect` reach it), even
+        # when the check named it by tag or serial.
+        return self.connection_for(found.name, asset.hostname or host, asset.port)
 
     def request(
         self,

@@ -172,3 +172,20 @@ def test_unusable_keyring_is_an_error_without_the_secret(store: Store) -> None:
     assert "cannot store the secret of profile 'corp-ntlm' in the keyring" in str(caught.value)
     assert SECRET not in str(caught.value)
     assert broken.profiles() == []  # nothing saved without its secret
+
+
+def test_a_tree_check_reaches_the_asset_at_its_own_hostname_and_port(
+    profiles: ProfileService, store: Store
+) -> None:
+    asset = replace(ASSET, id="asset-port", tag="PORT-0001", serial="PORT1",
+                    hostname="pc-port.example", port=2222)  # fmt: skip
+    with store.write() as tx:
+        tx.load_snapshot(assets=[asset])
+    profiles.save(KEY)
+    profiles.assign(asset.id, KEY.name)
+    for key in (asset.hostname, asset.tag):  # a check may name the machine either way
+        found = profiles.connection_for_host(key)
+        assert found is not None
+        target, _auth, _jump = found
+        assert isinstance(target, SshTarget)
+        assert (target.host, target.port) == (asset.hostname, asset.port)
