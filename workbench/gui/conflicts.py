@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from workbench.core.errors import BadInput, WorkbenchError
+from workbench.core.errors import BadInput
+from workbench.gui.worker import error_text
 from workbench.store import Store, sync_state
 from workbench.store.store import Reader
 from workbench.store.sync_state import Conflict
@@ -180,7 +181,5 @@ class ConflictsDialog(QDialog):
         self.reload()
 
     def _failed(self, error: Exception) -> None:
-        self.problem.setText(
-            str(error) if isinstance(error, WorkbenchError) else "internal error; see the log"
-        )
+        self.problem.setText(error_text(error))
         self._update_buttons()

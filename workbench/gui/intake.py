@@ -22,10 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.errors import WorkbenchError
 from workbench.core.models import Channel, TicketDetail
 from workbench.core.policy import LEVEL_NAMES
-from workbench.gui.worker import DbWorker
+from workbench.gui.worker import DbWorker, error_text
 from workbench.services.tickets import TicketService
 
 
@@ -159,11 +158,7 @@ class IntakeDialog(QDialog):
 
     def _refused(self, error: Exception) -> None:
         self.buttons.setEnabled(True)
-        self.problem.setText(
-            str(error)
-            if isinstance(error, WorkbenchError)
-            else "internal error; details in the log"
-        )
+        self.problem.setText(error_text(error))
 
 
 def _level_box(high: str, low: str) -> QComboBox:

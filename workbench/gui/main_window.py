@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.errors import WorkbenchError
 from workbench.core.models import TicketDetail
 from workbench.core.query import TicketQuery
 from workbench.gui.bulk import BulkActions, BulkResult
@@ -37,7 +36,7 @@ from workbench.gui.navigation import NavigationPane, standard_views
 from workbench.gui.sync_status import SyncStatus
 from workbench.gui.theme import SettingsDialog
 from workbench.gui.ticket_model import TINTED_COLUMNS, TicketTableModel, TintDelegate
-from workbench.gui.worker import DbWorker
+from workbench.gui.worker import DbWorker, error_text
 from workbench.services.tickets import TicketService
 
 log = logging.getLogger(__name__)
@@ -384,10 +383,9 @@ class MainWindow(QMainWindow):
             self.detail.load(self.model.summary(indexes[0].row()).ticket.id)
 
     def _show_error(self, error: Exception | str) -> None:
-        if isinstance(error, Exception) and not isinstance(error, WorkbenchError):
-            error = "internal error; details in the log"
-        self.statusBar().showMessage(str(error), 10_000)
-        QMessageBox.warning(self, "Workbench", str(error))
+        text = error_text(error)
+        self.statusBar().showMessage(text, 10_000)
+        QMessageBox.warning(self, "Workbench", text)
 
     # -- settings ----------------------------------------------------------------------------
     def _restore(self) -> None:

@@ -29,6 +29,7 @@ from workbench.gui.remote_dialogs import (
 )
 from workbench.gui.remote_layout import ConsoleLayout
 from workbench.gui.remote_profiles import ProfileEditor
+from workbench.gui.worker import error_text
 from workbench.remote import launchers
 from workbench.remote.outcome import Outcome
 from workbench.remote.profiles import CredentialProfile
@@ -271,7 +272,7 @@ class RemoteConsole(QWidget):
         self._set_running(False)
         self._run = None
         self.ui.results.reset([])
-        self._banner("failed", f"Not run: {_error_text(error)}")
+        self._banner("failed", f"Not run: {error_text(error)}")
 
     def cancel(self) -> None:
         if self._run is not None and not self._run.prepared:
@@ -317,7 +318,7 @@ class RemoteConsole(QWidget):
         self._maybe_finished()
 
     def _job_failed(self, key: str, error: Exception) -> None:
-        self.ui.results.set_failed(key, "failed", _error_text(error))
+        self.ui.results.set_failed(key, "failed", error_text(error))
         self._maybe_finished()
 
     def _recorded(self, ticket_id: str, entry: Any) -> None:
@@ -382,16 +383,12 @@ class RemoteConsole(QWidget):
         self.editor = editor
 
     def _show_error(self, error: Exception) -> None:
-        self._banner("failed", _error_text(error))
+        self._banner("failed", error_text(error))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self.window_ and event.type() == QEvent.Type.Close:
             self.bridge.cancel_all()  # jobs stop within a poll; nothing waits for them here
         return False
-
-
-def _error_text(error: Exception) -> str:
-    return str(error) if isinstance(error, WorkbenchError) else "internal error; details in the log"
 
 
 def remote_console_dock(window: MainWindow) -> QWidget:

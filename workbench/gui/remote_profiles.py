@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.errors import BadInput, WorkbenchError
+from workbench.core.errors import BadInput
 from workbench.core.models import Asset
 from workbench.gui.remote_dialogs import STDERR_RED
-from workbench.gui.worker import DbWorker
+from workbench.gui.worker import DbWorker, error_text
 from workbench.remote.profiles import AUTH_KINDS, PROTOCOLS, CredentialProfile
 from workbench.services.profiles import ProfileService
 
@@ -252,5 +252,5 @@ class ProfileEditor(QDialog):
         self.status.setText(text)
 
     def _failed(self, error: Exception) -> None:
-        text = str(error) if isinstance(error, WorkbenchError) else "internal error; see the log"
+        text = error_text(error)
         self._say(text, error=True)

@@ -17,9 +17,8 @@ from PySide6.QtWidgets import QApplication, QLabel
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from workbench.core.errors import WorkbenchError
 from workbench.gui.conflicts import ConflictsDialog
-from workbench.gui.worker import DbWorker
+from workbench.gui.worker import DbWorker, error_text
 from workbench.store import Store, sync_state
 from workbench.store.sync_state import SyncState
 
@@ -116,8 +115,7 @@ def _sync_round(store: Store, url: str, technician: str, stop: threading.Event) 
     except central.CentralError as exc:
         # The message names the server by its masked URL; the user name stays out of view too.
         problem = str(exc).replace(central.masked(url), server_label(url))
-    with store.read() as db:
-        return _Round(report, problem, sync_state.state(db))
+    return _Round(report, problem, _read_state(store))
 
 
 def _interval_s(window: MainWindow) -> int:
@@ -284,7 +282,7 @@ class SyncStatus(QLabel):
             self._dialog.reload()  # a sync may have brought or settled conflicts
 
     def _on_state_error(self, error: Exception) -> None:
-        text = str(error) if isinstance(error, WorkbenchError) else "internal error; see the log"
+        text = error_text(error)
         self._message(f"Sync: {text}")
 
     def _on_resolved(self) -> None:

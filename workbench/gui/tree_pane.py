@@ -23,10 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.errors import WorkbenchError
 from workbench.gui.tree_diagram import DiagramDialog
 from workbench.gui.tree_step import StepPanel, StepView, TreeChooser, snapshot
-from workbench.gui.worker import DbWorker
+from workbench.gui.worker import DbWorker, error_text
 from workbench.remote.recipes import RecipeLibrary
 from workbench.resources import RESOURCES
 from workbench.services.profiles import ProfileService
@@ -69,12 +68,6 @@ class Fixed:
 class Choices:
     infos: list[TreeInfo]
     open_runs: dict[str, int]  # tree id → steps taken in this ticket's open run
-
-
-def error_text(error: Exception | str) -> str:
-    if isinstance(error, Exception) and not isinstance(error, WorkbenchError):
-        return "internal error; details in the log"
-    return str(error)
 
 
 class _Lines(QObject):

@@ -44,6 +44,13 @@ class _Runner(QObject):
             self.finished.emit(job.job_id, result)
 
 
+def error_text(error: Exception | str) -> str:
+    """What the user reads of a failed job: a WorkbenchError's own words, never a traceback."""
+    if isinstance(error, Exception) and not _is_expected(error):
+        return "internal error; details in the log"
+    return str(error)
+
+
 def _is_expected(exc: Exception) -> bool:
     from workbench.core.errors import WorkbenchError  # noqa: PLC0415
 
