@@ -20,8 +20,8 @@ from sqlalchemy import (
     DateTime,
     Select,
     Table,
-    any_,
     bindparam,
+    exists,
     func,
     insert,
     select,
@@ -82,6 +82,11 @@ _PARENTS = (
     ("requesters", "site_id", "sites"),
 )
 _PARENT_OF = {(child, column): parent for child, column, parent in _PARENTS}
+# Per entity of an operation: its columns that point to a parent, and the parent's table.
+_PARENT_COLUMNS = {
+    entity: tuple((column, parent) for child, column, parent in _PARENTS if child == table.name)
+    for entity, table in central.ENTITIES.items()
+}
 
 
 def content_hash(op: OutboxOperation) -> str:
@@ -94,21 +99,31 @@ def content_hash(op: OutboxOperation) -> str:
 
 
 @functools.cache
-def _parser(table: Table, field: str) -> Callable[[str], Any] | None:
-    """How a field's JSON text becomes its column's value (looked up once per column: a
-    push converts every field of every operation)."""
-    if isinstance(table.c[field].type, DateTime):
-        return datetime.fromisoformat
-    if isinstance(table.c[field].type, Date):
-        return date.fromisoformat
-    return None
+def _parsers(table: Table) -> dict[str, Callable[[str], Any]]:
+    """How the JSON text of a table's date and time columns becomes their values (made once
+    per table: a push converts every operation); other values are stored as they are."""
+    found: dict[str, Callable[[str], Any]] = {}
+    for column in table.columns:
+        if isinstance(column.type, DateTime):
+            found[column.name] = datetime.fromisoformat
+        elif isinstance(column.type, Date):
+            found[column.name] = date.fromisoformat
+    return found
 
 
 def _to_central(table: Table, field: str, value: Any) -> Any:
-    if value is None:
-        return None
-    parse = _parser(table, field)
-    return value if parse is None else parse(value)
+    parse = _parsers(table).get(field)
+    return value if parse is None or value is None else parse(value)
+
+
+def _row_values(table: Table, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """An operation's fields as the values of the table's columns."""
+    values = dict(fields)
+    for field, parse in _parsers(table).items():
+        value = values.get(field)
+        if value is not None:
+            values[field] = parse(value)
+    return values
 
 
 def _json(value: Any) -> str:
@@ -163,17 +178,21 @@ class _Batch:
         """Look up in one query per table which parents the batch's rows point to exist."""
         wanted: dict[str, set[Any]] = {}
         for op in ops:
-            table = central.ENTITIES.get(op.entity)
-            for child, column, parent in _PARENTS:
-                if table is not None and table.name == child and op.fields.get(column):
-                    wanted.setdefault(parent, set()).add(op.fields[column])
+            for column, parent in _PARENT_COLUMNS.get(op.entity, ()):
+                value = op.fields.get(column)
+                if value:
+                    wanted.setdefault(parent, set()).add(value)
         for parent, ids in wanted.items():
             table = central.metadata.tables[parent]
-            # One array parameter: an IN list of a batch's hundreds of ids is a statement
-            # of its own to render and for the server to parse, every batch.
-            listed = bindparam("ids", sorted(ids), type_=ARRAY(table.c.id.type))
-            found = self.db.execute(select(table.c.id).where(table.c.id == any_(listed)))
-            self.parents.update((parent, found_id) for found_id in found.scalars())
+            # One array parameter (an IN list of hundreds of ids is a statement of its own
+            # to render and parse, every batch); only the missing ones come back.
+            listed = func.unnest(
+                bindparam("ids", sorted(ids), type_=ARRAY(table.c.id.type))
+            ).column_valued("id")
+            missing = self.db.execute(
+                select(listed).where(~exists().where(table.c.id == listed))
+            ).scalars()
+            self.parents.update((parent, known) for known in ids.difference(missing))
 
     def flush(self) -> None:
         """Insert the buffered rows. A replayed one is skipped (ON CONFLICT DO NOTHING) and
@@ -203,8 +222,8 @@ class _Batch:
             self._update(table, op)
 
     def _buffer(self, table: Table, op: OutboxOperation) -> None:
-        values = {f: _to_central(table, f, v) for f, v in op.fields.items()}
-        if self._refused(table, op, values):
+        values = _row_values(table, op.fields)
+        if self._refused(op, values):
             return
         values.update(id=op.entity_id, version=self.tick(), changed_by=self.technician)
         if table is central.tickets:
@@ -212,19 +231,18 @@ class _Batch:
         self.buffered.setdefault(table, []).append(values)
         self.parents.add((table.name, op.entity_id))
 
-    def _refused(self, table: Table, op: OutboxOperation, values: Mapping[str, Any]) -> bool:
+    def _refused(self, op: OutboxOperation, values: Mapping[str, Any]) -> bool:
         """A row pointing to a parent the server lacks is refused visibly: a whole-row
         conflict; "apply mine" sends it again once its parent is there."""
-        for field, value in values.items():
-            missing = self._missing_parent(table, field, value)
+        for column, parent in _PARENT_COLUMNS[op.entity]:
+            missing = self._missing_parent(parent, values.get(column))
             if missing is not None:
                 self._conflict(op, WHOLE_ROW, None, missing, op.fields)
                 return True
         return False
 
-    def _missing_parent(self, table: Table, field: str, value: Any) -> str | None:
+    def _missing_parent(self, parent: str | None, value: Any) -> str | None:
         """Who a row may not point to: a parent the server lacks (caches would refuse it)."""
-        parent = _PARENT_OF.get((table.name, field))
         if parent is None or value is None or (parent, value) in self.parents:
             return None
         parents = central.metadata.tables[parent]
@@ -235,8 +253,8 @@ class _Batch:
         return None
 
     def _insert(self, table: Table, op: OutboxOperation) -> None:
-        values = {f: _to_central(table, f, v) for f, v in op.fields.items()}
-        if self._refused(table, op, values):
+        values = _row_values(table, op.fields)
+        if self._refused(op, values):
             return
         values.update(id=op.entity_id, version=self.clock + 1, changed_by=self.technician)
         # Created rows: a replay of an applied insert changes nothing.
@@ -280,7 +298,7 @@ class _Batch:
         changes: dict[str, Any] = {}
         for field, raw in op.fields.items():
             mine, theirs = _to_central(table, field, raw), row[field]
-            missing = self._missing_parent(table, field, mine)
+            missing = self._missing_parent(_PARENT_OF.get((table.name, field)), mine)
             if missing is not None:
                 self._conflict(op, field, theirs, missing, mine)
                 continue
@@ -366,9 +384,10 @@ def push_batch(db: Connection, technician: str, ops: Sequence[OutboxOperation]) 
     batch = _Batch(db, technician, int(clock))
     batch.know_parents(ops)
     batch.take_numbers([op for op in ops if op.mutation_id > last])  # not for resent ones
-    acknowledged = applied = duplicates = 0
+    acknowledged = duplicates = 0
     restored = False
-    logged: list[dict[str, Any]] = []
+    first_applied = last + 1
+    applied_hashes: list[str] = []  # of the operations applied, in order from first_applied
     for op in ops:
         if op.client_id != client_id:
             raise PushRejected("a batch holds the operations of one client id")
@@ -391,25 +410,24 @@ def push_batch(db: Connection, technician: str, ops: Sequence[OutboxOperation]) 
             )
         else:
             batch.apply(op)
-            logged.append(
-                {
-                    "client_id": client_id,
-                    "mutation_id": op.mutation_id,
-                    "content_hash": digest,
-                    "technician": technician,
-                    "applied_at": datetime.now(UTC),
-                }
-            )
+            applied_hashes.append(digest)
             last = op.mutation_id
-            applied += 1
         acknowledged = op.mutation_id
     batch.flush()
-    if logged:
-        _insert_rows(db, log, logged)
+    if applied_hashes:
+        # The ids are consecutive (a gap is refused): the server numbers the log rows, so a
+        # batch sends one array of hashes, not five columns of 500 values.
+        db.exec_driver_sql(
+            "INSERT INTO mutation_log "
+            "(client_id, mutation_id, content_hash, technician, applied_at) "
+            "SELECT %s, %s + n - 1, h, %s, now() "
+            "FROM unnest(%b::text[]) WITH ORDINALITY AS u(h, n)",
+            (client_id, first_applied, technician, applied_hashes),
+        )
     db.execute(
         update(central.sync_clock).where(central.sync_clock.c.id == 1).values(clock=batch.clock)
     )
-    return PushResult(acknowledged, applied, duplicates, batch.conflicts, restored)
+    return PushResult(acknowledged, len(applied_hashes), duplicates, batch.conflicts, restored)
 
 
 def in_utc(db: Connection) -> None:
