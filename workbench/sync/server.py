@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from workbench.core.errors import NotFound, WorkbenchError
 from workbench.core.models import OutboxOperation
 from workbench.core.refs import format_number
-from workbench.store import codec
+from workbench.store import codec, schema
 from workbench.store.sync_state import (
     CLOSED_KEPT,
     SYNCED_TABLES,
@@ -69,17 +69,16 @@ class PushResult:
     restored: bool  # a mutation id came back with other content: the file was restored
 
 
-# Foreign keys of the cache: (child table, column, parent table). A window may hold a child
-# whose parent changed again later (a higher version): the parent comes along, as it is now.
-_PARENTS = (
-    ("worklog", "ticket_id", "tickets"),
-    ("tree_runs", "ticket_id", "tickets"),
-    ("tickets", "asset_id", "assets"),
-    ("tickets", "requester_id", "requesters"),
-    ("tickets", "site_id", "sites"),
-    ("assets", "owner_id", "requesters"),
-    ("assets", "site_id", "sites"),
-    ("requesters", "site_id", "sites"),
+# Foreign keys of the cache between synced tables: (child table, column, parent table). A
+# window may hold a child whose parent changed again later (a higher version): the parent
+# comes along, as it is now. Children come before their parents, so a parent brought along
+# brings its own parents too.
+_PARENTS = tuple(
+    (table.name, key.parent.name, key.column.table.name)
+    for table in reversed(schema.metadata.sorted_tables)
+    if table.name in SYNCED_TABLES
+    for key in sorted(table.foreign_keys, key=lambda key: key.parent.name)
+    if key.column.table.name in SYNCED_TABLES
 )
 _PARENT_OF = {(child, column): parent for child, column, parent in _PARENTS}
 # Per entity of an operation: its columns that point to a parent, and the parent's table.
