@@ -13,9 +13,9 @@ import time
 import yaml
 
 from tests.bench.results import append_rows
+from tests.support.recipes import catalog_from_dir
 from workbench.resources import RESOURCES
 from workbench.trees.loader import read_tree
-from workbench.trees.recipes import catalog_from_dir
 
 GOAL_MS = 50.0
 

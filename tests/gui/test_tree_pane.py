@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
+from tests.support.recipes import catalog_from_dir
 from tests.support.sshd import SshServer
 from tests.support.trees import HEALTH_TREE
 from tests.support.workbench import ASSET, Clock, ticket_on_asset
@@ -23,7 +24,6 @@ from workbench.remote.ssh import SshAuth, SshTarget
 from workbench.resources import RESOURCES
 from workbench.services.tickets import TicketService
 from workbench.trees.loader import read_tree_file
-from workbench.trees.recipes import catalog_from_dir
 from workbench.trees.remote_checks import Connect, Connection, no_credentials
 from workbench.trees.service import TreeService
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.keyrings import JsonFileKeyring
+from tests.support.recipes import catalog_from_dir
 from tests.support.sshd import SshServer
 from tests.support.workbench import ASSET, REQUESTER, ticket_on_asset
 from workbench.core.models import Status, TicketDetail, WorklogKind
@@ -22,7 +23,6 @@ from workbench.remote.ssh import SshAuth, SshTarget
 from workbench.resources import RESOURCES
 from workbench.services.profiles import ProfileService
 from workbench.services.tickets import TicketService
-from workbench.trees.recipes import catalog_from_dir
 from workbench.trees.remote_checks import (
     Connect,
     Connection,

@@ -1,4 +1,16 @@
-"""A recipe that is not shipped (to import, sync and run) and a tree whose check names it."""
+"""A recipe that is not shipped (to import, sync and run), a tree whose check names it, and
+the validator's catalog of a recipe directory."""
+
+from pathlib import Path
+
+from workbench.remote.recipes import load_library
+from workbench.trees.recipes import StaticCatalog, catalog_of
+
+
+def catalog_from_dir(directory: Path) -> StaticCatalog:
+    """The recipes in `directory`; a broken file raises RecipeError instead of being skipped."""
+    return catalog_of(load_library(directory))
+
 
 HELLO_ID = "site.hello"
 HELLO_RECIPE = """\

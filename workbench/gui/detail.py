@@ -27,6 +27,7 @@ from workbench.core.models import TicketDetail, WaitReason
 from workbench.core.sla import sla_text
 from workbench.gui.fields import TicketFields
 from workbench.gui.worker import DbWorker
+from workbench.remote.launchers import KIND_LABELS
 from workbench.services.tickets import MAX_MINUTES, TicketService
 
 Answers = dict[str, str]
@@ -36,7 +37,6 @@ class Markup(str):
     """Text already escaped for the detail HTML."""
 
 
-SESSION_LINKS = (("ssh", "SSH terminal"), ("rdp", "Remote desktop"), ("powershell", "PowerShell"))
 EXPIRED_COLOR = "#e53935"  # red that reads on the light and the dark theme
 
 
@@ -266,7 +266,7 @@ def detail_html(detail: TicketDetail, now: datetime) -> str:
         )  # marked up: an expired warranty must stand out
         facts = f"{a.tag} · {a.hostname} · s/n {a.serial} · {a.model} · {a.os} · "
         sessions = " · ".join(
-            f'<a href="launch:{kind}">{label}</a>' for kind, label in SESSION_LINKS
+            f'<a href="launch:{kind}">{label}</a>' for kind, label in KIND_LABELS.items()
         )  # opened by the remote console with the asset's credential profile
         rows.append(("Asset", Markup(f"{e(facts)}{warranty}<br>Open a session: {sessions}")))
     table = "".join(

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 
 from workbench.gui.remote_bridge import FanoutModel, Line, OutcomeDelegate, colours
 from workbench.gui.remote_dialogs import STDERR_RED
+from workbench.remote.launchers import KIND_LABELS
 
 OUTPUT_LINES = 20_000  # the view keeps the newest lines; the full output is in the job's log
-LAUNCHERS = (("ssh", "SSH terminal"), ("rdp", "RDP"), ("powershell", "PowerShell"))
 
 
 class ConsoleLayout:
@@ -38,9 +38,9 @@ class ConsoleLayout:
         self.profile = QComboBox()
         self.profile.setMinimumContentsLength(14)
         self.profiles_button = QPushButton("Profiles…")
-        self.launch = {kind: QPushButton(label) for kind, label in LAUNCHERS}
-        for kind, button in self.launch.items():
-            button.setToolTip(f"Open an interactive {kind} session to the first target")
+        self.launch = {kind: QPushButton(label) for kind, label in KIND_LABELS.items()}
+        for button in self.launch.values():
+            button.setToolTip(f"Open an interactive {button.text()} session to the first target")
         self.recipe = QComboBox()
         self.recipe.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon

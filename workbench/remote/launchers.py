@@ -19,7 +19,9 @@ from urllib.parse import quote
 from workbench.core.errors import BadInput, WorkbenchError
 from workbench.remote.profiles import CredentialProfile, check_host
 
-KINDS = ("ssh", "rdp", "powershell")
+# The session kinds and the one name each goes by in the GUI.
+KIND_LABELS = {"ssh": "SSH terminal", "rdp": "Remote desktop", "powershell": "PowerShell"}
+KINDS = tuple(KIND_LABELS)
 Which = Callable[[str], str | None]
 
 # Linux terminals and how each takes the command to run.

@@ -320,11 +320,6 @@ def _mapping(node: yaml.Node, problems: _Problems, what: str) -> dict[str, yaml.
     return result
 
 
-def load_recipe(path: Path) -> Recipe:
-    """One recipe file; RecipeError lists every problem with line and column."""
-    return read_recipe(path)[0]
-
-
 def read_recipe(path: Path) -> tuple[Recipe, str]:
     """One recipe file and its text as read (what an import stores is what was checked)."""
     try:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
-from workbench.remote.recipes import Param, ParamType, Recipe, load_library
+from workbench.remote.recipes import Param, ParamType, Recipe
 
 REQUIRED, OPTIONAL, SECRET = "required", "optional", "secret"
 
@@ -39,17 +38,6 @@ class StaticCatalog:
 
 
 NO_CATALOG = StaticCatalog({}, installed=False)
-
-
-def catalog_from_dir(directory: Path) -> StaticCatalog:
-    """The recipes in `directory`, read by the remote package's own loader.
-
-    A broken recipe file is reported (RecipeError, a BadInput) rather than skipped: a tree
-    checked against half a library would pass references it should not.
-    """
-    if not directory.is_dir():
-        return NO_CATALOG
-    return catalog_of(load_library(directory))
 
 
 def catalog_of(library: Iterable[Recipe]) -> StaticCatalog:

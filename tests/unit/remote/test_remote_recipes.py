@@ -18,9 +18,9 @@ from workbench.remote.recipes import (
     RecipeError,
     Shell,
     load_library,
-    load_recipe,
     parse_recipe,
     quote,
+    read_recipe,
 )
 
 HEADER = "id: t.one\ntitle: T\nprotocol: ssh\nshell: sh\n"
@@ -119,7 +119,7 @@ def test_every_problem_is_reported_not_just_the_first() -> None:
 
 def test_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RecipeError, match="cannot read"):
-        load_recipe(tmp_path / "missing.yaml")
+        read_recipe(tmp_path / "missing.yaml")
 
 
 @pytest.mark.parametrize(

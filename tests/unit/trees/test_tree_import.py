@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.recipes import catalog_from_dir
 from tests.support.workbench import Clock
 from workbench.core.errors import BadInput
 from workbench.resources import RESOURCES
 from workbench.services.tickets import TicketService
 from workbench.store import trees as tree_store
-from workbench.trees.recipes import catalog_from_dir
 from workbench.trees.service import TreeService
 
 CATALOG = catalog_from_dir(RESOURCES / "recipes")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.recipes import catalog_from_dir
 from workbench.resources import RESOURCES
 from workbench.trees.loader import read_tree_file, tree_id_of
 from workbench.trees.model import NodeType
-from workbench.trees.recipes import catalog_from_dir
 
 LIBRARY = sorted((RESOURCES / "trees").glob("*.yaml"))
 CATALOG = catalog_from_dir(RESOURCES / "recipes")

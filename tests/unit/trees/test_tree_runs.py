@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.recipes import catalog_from_dir
 from tests.support.workbench import ASSET, Clock, ticket_on_asset
 from workbench.core.errors import BadInput
 from workbench.core.models import Status, WorklogKind
@@ -18,7 +19,6 @@ from workbench.resources import RESOURCES
 from workbench.services.tickets import TicketService
 from workbench.store import Store
 from workbench.store import trees as tree_store
-from workbench.trees.recipes import catalog_from_dir
 from workbench.trees.runner import CheckResult, Unreachable
 from workbench.trees.service import TreeChanged, TreeService
 
