@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -92,6 +93,14 @@ def central_rows(url: str, table: str) -> list[dict[str, object]]:
     return found
 
 
+def silent_server() -> socket.socket:
+    """A server on loopback that accepts connections and never answers."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    return silent
+
+
 @pytest.mark.services
 def press_f9(window: MainWindow) -> None:
     """The menu action bound to F9 (a key press needs the window active, which Xvfb without a
@@ -161,10 +170,7 @@ def test_an_unreachable_server_leaves_the_window_working_offline(
     caplog.set_level(logging.DEBUG)
     dialogs: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: dialogs.append(text))
-    # A server that accepts the connection and never answers, then goes away.
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(8)
+    silent = silent_server()  # then goes away
     port = silent.getsockname()[1]
     url = f"postgresql://ana@127.0.0.1:{port}/central"
     secret = "s3cret-Pa55"
@@ -203,6 +209,27 @@ def test_an_unreachable_server_leaves_the_window_working_offline(
     shown = [status.text(), tip, *messages, caplog.text]
     assert not [s for s in shown if secret in s or "ana@" in s]
     assert window.grab().save(str(artifacts / "status_offline.png"))
+
+
+def test_closing_the_window_does_not_wait_for_a_silent_server(
+    qtbot: QtBot, service: TicketService, worker: DbWorker, settings: QSettings
+) -> None:
+    with silent_server() as silent:
+        # Without a stop the sync would wait the whole minute for its connection.
+        url = f"postgresql://ana@127.0.0.1:{silent.getsockname()[1]}/central?connect_timeout=60"
+        log_in(service.store, url, "ana.lopez")
+        window = open_window(qtbot, service, worker, settings)
+        status = window.sync_status
+        qtbot.waitUntil(lambda: status.view.syncing)
+        created = service.create(title="Left offline", category="hardware", impact=3, urgency=3)
+
+        started = time.monotonic()
+        window.close()
+        assert time.monotonic() - started < 10
+    assert status._worker is None  # noqa: SLF001  (the sync thread has ended)
+    with service.store.read() as db:  # the work done meanwhile waits in the outbox
+        assert {op.entity_id for op in db.outbox()} >= {created.ticket.id}
+        assert sync_state.state(db).last_sync is None
 
 
 @pytest.mark.services

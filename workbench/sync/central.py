@@ -207,9 +207,15 @@ CONNECT_TIMEOUT_S = 10  # a silent network fails a sync in seconds, not after TC
 SYNC_STATEMENT_TIMEOUT_MS = 120_000
 
 
-def connect(url: str, statement_timeout_ms: int | None = SYNC_STATEMENT_TIMEOUT_MS) -> Engine:
+def connect(
+    url: str,
+    statement_timeout_ms: int | None = SYNC_STATEMENT_TIMEOUT_MS,
+    *,
+    keep_open: bool = False,
+) -> Engine:
     """An engine on the central database; the password comes from the keyring (else libpq's
-    PGPASSWORD), never from a file of ours."""
+    PGPASSWORD), never from a file of ours. keep_open: a connection given back is kept for
+    the next use (a sync round connects once), until the engine is disposed."""
     parsed = parse_url(url)
     options: dict[str, Any] = {}
     if "connect_timeout" not in parsed.query:
@@ -223,6 +229,8 @@ def connect(url: str, statement_timeout_ms: int | None = SYNC_STATEMENT_TIMEOUT_
             secret = None
         if secret is not None:
             parsed = parsed.set(password=secret)
+    if keep_open:
+        return create_engine(parsed, pool_size=1, max_overflow=1, connect_args=options)
     return create_engine(parsed, poolclass=NullPool, connect_args=options)
 
 

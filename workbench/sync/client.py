@@ -28,6 +28,8 @@ PUSH_BATCH = 500
 PULL_WINDOW = 2000
 # A client clock further off the server's than this is flagged (DESIGN.md §5, clocks).
 CLOCK_SKEW_LIMIT_S = 300
+# How often a connect in progress looks whether the sync was asked to stop.
+STOP_POLL_S = 0.05
 
 
 class SyncStopped(WorkbenchError):
@@ -107,10 +109,32 @@ class Synchronizer:
         if self.stop.is_set():
             raise SyncStopped("the sync stopped before it finished; what it committed is kept")
 
+    def _reach(self, engine: Engine) -> None:
+        """Connect on a helper thread, so that a stop request (the window closing) need not
+        wait out a silent network (the connect timeout); left alone, the helper ends with its
+        connect. The connection stays in the engine's pool for the push and the pull."""
+        done = threading.Event()
+        failed: list[Exception] = []
+
+        def attempt() -> None:
+            try:
+                engine.connect().close()
+            except Exception as exc:  # handed over to the syncing thread below
+                failed.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=attempt, name="sync-connect", daemon=True).start()
+        while not done.wait(STOP_POLL_S):
+            self._go_on()
+        if failed:
+            raise failed[0]
+
     def sync(self) -> SyncReport:
         started = time.perf_counter()
-        engine = central.connect(self.url)
+        engine = central.connect(self.url, keep_open=True)
         try:
+            self._reach(engine)
             pushed = self.push(engine)
             pulled = self.pull(engine)
             resynced = bool(pulled.mismatched)
