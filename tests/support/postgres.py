@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import ipaddress
 import os
 import pwd
 import re
@@ -25,9 +26,14 @@ import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -52,6 +58,8 @@ class PgServer:
     url: str
     host: str
     port: int
+    # The throw-away cluster's self-signed TLS certificate (None: an external server).
+    certificate: Path | None = None
 
     def database_url(self, name: str) -> str:
         """URL of database ``name`` on this server, same credentials."""
@@ -149,6 +157,7 @@ class TempPgCluster:
         self.base = Path(tempfile.mkdtemp(prefix="workbench-pg-"))
         self.datadir = self.base / "data"
         self.logfile = self.base / "server.log"
+        self.certificate = self.base / "root.crt"
         self.port = 0
 
     def _cmd(self, tool: str, *args: str) -> list[str]:
@@ -207,7 +216,47 @@ class TempPgCluster:
                 "synchronous_commit = off\n"
                 "full_page_writes = off\n"
                 "logging_collector = off\n"
+                "ssl = on\n"
             )
+        self._make_certificate()
+
+    def _make_certificate(self) -> None:
+        """A self-signed certificate for 127.0.0.1 (server.crt and server.key, PostgreSQL's
+        default names): the server offers TLS, and a client can verify it against the copy
+        at ``certificate``."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
+        now = datetime.now(UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1))
+            .not_valid_after(now + timedelta(days=7))
+            .add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]), False
+            )
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256())
+        )
+        pem = certificate.public_bytes(serialization.Encoding.PEM)
+        self.certificate.write_bytes(pem)
+        (self.datadir / "server.crt").write_bytes(pem)
+        key_file = self.datadir / "server.key"
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        key_file.chmod(0o600)  # PostgreSQL refuses a key others can read
+        if self._as_root:
+            owner = pwd.getpwnam(SUPERUSER)
+            for made in (self.datadir / "server.crt", key_file):
+                os.chown(made, owner.pw_uid, owner.pw_gid)
 
     def _pg_ctl_start(self, port: int) -> subprocess.CompletedProcess[str]:
         # The port goes on the command line so a retry on a port clash needs no config edit.
@@ -266,7 +315,9 @@ def _serve(cluster: TempPgCluster) -> PgServer:
     ).render_as_string(hide_password=False)
     _admin_execute(admin_url, f'CREATE DATABASE "{DEFAULT_DATABASE}"')
     server = PgServer(url=admin_url, host=HOST, port=cluster.port)
-    return PgServer(url=server.database_url(DEFAULT_DATABASE), host=HOST, port=cluster.port)
+    return PgServer(
+        server.database_url(DEFAULT_DATABASE), HOST, cluster.port, certificate=cluster.certificate
+    )
 
 
 @contextlib.contextmanager
