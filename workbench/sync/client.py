@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from filelock import FileLock, Timeout
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,8 +29,13 @@ PUSH_BATCH = 500
 PULL_WINDOW = 2000
 # A client clock further off the server's than this is flagged (DESIGN.md §5, clocks).
 CLOCK_SKEW_LIMIT_S = 300
+SYNC_LOCK_NAME = "sync.lock"  # beside the cache file; held (flock) while a round runs
 # How often a connect in progress looks whether the sync was asked to stop.
 STOP_POLL_S = 0.05
+
+
+class SyncBusy(WorkbenchError):
+    """Another process is syncing this cache."""
 
 
 class SyncStopped(WorkbenchError):
@@ -131,6 +137,20 @@ class Synchronizer:
             raise failed[0]
 
     def sync(self) -> SyncReport:
+        """One round, alone: a second process syncing the same cache (the window's timer and
+        `workbench sync` in a terminal) would push the same operations and race on a restore."""
+        lock = FileLock(self.store.path.with_name(SYNC_LOCK_NAME))
+        try:
+            held = lock.acquire(timeout=0)
+        except Timeout:
+            raise SyncBusy(
+                "another sync of this cache is running (a workbench window or `workbench "
+                "sync`); nothing was done: try again when it ends"
+            ) from None
+        with held:
+            return self._round()
+
+    def _round(self) -> SyncReport:
         started = time.perf_counter()
         engine = central.connect(self.url, keep_open=True)
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
@@ -29,6 +31,14 @@ from workbench.sync.client import SyncStopped
 pytestmark = pytest.mark.services
 
 Laptops = Callable[..., Laptop]
+# Holds the lock of the file named by argv[1] until its stdin closes.
+HOLD_LOCK = """
+import sys
+from filelock import FileLock
+with FileLock(sys.argv[1]):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
 
 
 def _count(url: str, table: str) -> int:
@@ -149,6 +159,31 @@ def test_a_pushed_batch_sent_again_is_recognised_not_reapplied(
     assert ana.pending == 0
     assert _count(central_url, "worklog") == 2
     assert _count(central_url, "tickets") == 1
+
+
+def test_a_second_process_syncing_the_same_cache_is_refused_and_changes_nothing(
+    laptops: Laptops, central_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ana = laptops("ana.lopez")
+    ana.service.create(title="Projector", category="hardware", impact=3, urgency=3)
+    with ana.store.write() as tx:
+        sync_state.set_login(tx, central_url, "ana.lopez")
+    # Another process (say the window's timer) is in the middle of a round.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(ana.store.path.with_name(client.SYNC_LOCK_NAME))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        capsys.readouterr()
+        assert run(["--data-dir", str(ana.data_dir), "sync"]) == 1
+        assert "another sync of this cache is running" in capsys.readouterr().err
+        assert ana.pending == 2 and _count(central_url, "tickets") == 0
+    finally:
+        holder.communicate("")  # it lets go and ends
+    assert ana.sync().pushed == 2  # the lock went with the process
 
 
 def test_a_gap_in_mutation_ids_is_rejected_and_changes_nothing(
