@@ -327,3 +327,40 @@ def test_run_with_a_credential_profile(
     result = json.loads(out)
     assert code == 0 and result["outcome"] == "ok", out
     assert result["username"] == sshd_server.username and result["port"] == sshd_server.port
+
+
+def test_a_profile_picks_the_transport_before_anything_is_asked(
+    capsys: pytest.CaptureFixture[str], cache: Path
+) -> None:
+    for name, protocol, auth in (("lab", "ssh", "agent"), ("corp", "winrm", "kerberos")):
+        code, _out, err = wb(capsys, cache, "profile", "add", name, "--protocol", protocol,
+                             "--user", "tech", "--auth", auth)  # fmt: skip
+        assert code == 0, err
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    fingerprint = "SHA256:" + "A" * 43
+    # An SSH profile runs a WinRM recipe over SSH, so a host key may be accepted for it.
+    code, out, _ = wb(capsys, cache, "remote", "run", "windows.diagnostics", "--host",
+                      f"127.0.0.1:{closed}", "--profile", "lab", "--accept-host-key", fingerprint,
+                      "--json")  # fmt: skip
+    result = json.loads(out)
+    assert code == 1 and result["outcome"] == "unreachable" and result["port"] == closed, out
+    one_line_error(
+        wb(capsys, cache, "remote", "run", "windows.diagnostics", "--host", "127.0.0.1",
+           "--profile", "lab", "--jump", "gw"),
+        2, "--profile says how to log in; leave out --jump",
+    )  # fmt: skip
+    # A WinRM profile has no host keys: refused before the confirmation and the secret prompt.
+    one_line_error(
+        wb(capsys, cache, "remote", "run", "fog.schedule-deploy", "--param", "host_id=1",
+           "--yes", "--host", "127.0.0.1", "--profile", "corp", "--accept-host-key",
+           fingerprint),
+        2, "profile 'corp' logs in over WinRM, which checks the server's TLS certificate "
+        "instead of a host key: leave out --accept-host-key",
+    )  # fmt: skip
+    one_line_error(
+        wb(capsys, cache, "remote", "run", "linux.diagnostics", "--host", "tech@127.0.0.1",
+           "--profile", "lab"),
+        2, "a host takes HOST[:PORT], not 'tech@127.0.0.1': the credential profile names the user",
+    )  # fmt: skip

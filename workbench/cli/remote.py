@@ -15,6 +15,7 @@ from workbench.cli import render
 from workbench.cli.context import AppContext
 from workbench.cli.options import json_option, with_app
 from workbench.core.errors import BadInput, WorkbenchError
+from workbench.remote.profiles import CredentialProfile, default_port, parse_target
 from workbench.remote.recipes import Param, ParamType, Protocol, Recipe, RecipeError, read_recipes
 from workbench.services.recipes import RecipeService, library_for, recipe_files
 
@@ -238,19 +239,12 @@ def _result_json(result: JobResult, recorded: bool) -> dict[str, Any]:
     return data
 
 
-_TARGET = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:@\s]+))"
-                   r"(?::(?P<port>\d{1,5}))?$")  # fmt: skip
-
-
-def _parse_target(text: str, default_user: str, default_port: int, what: str) -> SshTarget:
+def _parse_target(text: str, login: str, port: int, what: str) -> SshTarget:
+    """``login`` and ``port`` where the text leaves them out."""
     from workbench.remote.ssh import SshTarget  # noqa: PLC0415
 
-    match = _TARGET.match(text)
-    port = int(match.group("port") or default_port) if match else 0
-    if match is None or not 0 < port < 65536:
-        raise BadInput(f"{what} takes [USER@]HOST[:PORT], not {text!r}")
-    return SshTarget(match.group("v6") or match.group("host"), match.group("user") or default_user,
-                     port)  # fmt: skip
+    parsed = parse_target(text, what)
+    return SshTarget(parsed.host, parsed.user or login, parsed.port or port)
 
 
 @click.group()
@@ -304,13 +298,22 @@ def _prepare(
     from workbench.services.remote import RemoteService  # noqa: PLC0415
 
     found = library_for(app.store).get(recipe_id)
-    winrm = (options["protocol"] or found.protocol) == Protocol.WINRM
     if accept_host_key is not None and not _FINGERPRINT.match(accept_host_key):
         raise BadInput(f"--accept-host-key takes a fingerprint SHA256:<43 characters>, not "
                        f"{accept_host_key!r}")  # fmt: skip
     if accept_host_key is not None:  # as host keys are compared: without base64's padding
         accept_host_key = accept_host_key.rstrip("=")
-    if winrm and (accept_host_key or options["jump"] or options["identity"] or options["agent"]):
+    profile = _profile(app, options) if options["profile"] else None
+    # A profile picks the transport, as --protocol does; without either, the recipe does.
+    protocol = profile.protocol if profile else (options["protocol"] or found.protocol)
+    winrm = protocol == Protocol.WINRM
+    ssh_only = accept_host_key or options["jump"] or options["identity"] or options["agent"]
+    if winrm and ssh_only and profile is not None:  # it refused --jump and the others already
+        raise BadInput(
+            f"profile {profile.name!r} logs in over WinRM, which checks the server's TLS "
+            "certificate instead of a host key: leave out --accept-host-key"
+        )
+    if winrm and ssh_only:
         raise BadInput(
             "--accept-host-key, --jump, --identity and --agent are for SSH; WinRM checks the "
             "server's TLS certificate (--ca-file) and logs in with a password or certificate"
@@ -319,14 +322,12 @@ def _prepare(
     technician = service.technician()
     if ticket_ref is not None:
         ticket_ref = service.ticket_for_job(ticket_ref).ref
-    if options["profile"]:
-        return _profile_requests(app, found, hosts, options, technician, ticket_ref,
+    if profile is not None:
+        return _profile_requests(app, found, hosts, options, profile, technician, ticket_ref,
                                  accept_host_key)  # fmt: skip
     login = options["user"] or getpass.getuser()
-    default_port = options["port"] or (
-        (5985 if options["http"] else 5986) if winrm else 22
-    )  # fmt: skip
-    targets = [_parse_target(h, login, default_port, "a host") for h in hosts]
+    port = options["port"] or default_port(protocol, https=not options["http"])
+    targets = [_parse_target(h, login, port, "a host") for h in hosts]
     if winrm:
         for parsed in targets:  # refuse bad combinations before asking anything
             _winrm_target(parsed, options, "checked").check()
@@ -351,37 +352,37 @@ _PROFILE_DECIDES = ("protocol", "user", "identity", "agent", "ask_password", "ju
                     "ca_file", "client_cert", "client_key")  # fmt: skip
 
 
+def _profile(app: AppContext, options: dict[str, Any]) -> CredentialProfile:
+    """The --profile named, when no option that it decides is given as well."""
+    from workbench.services.profiles import ProfileService  # noqa: PLC0415
+
+    given = [f"--{name.replace('_', '-')}" for name in _PROFILE_DECIDES if options[name]]
+    if given:
+        raise BadInput(f"--profile says how to log in; leave out {', '.join(given)}")
+    return ProfileService(app.store).profile(options["profile"])  # NotFound before anything
+
+
 def _profile_requests(
     app: AppContext,
     found: Recipe,
     hosts: list[str],
     options: dict[str, Any],
+    profile: CredentialProfile,
     technician: str,
     ticket_ref: str | None,
     accept_host_key: str | None,
 ) -> list[JobRequest]:
     from workbench.services.profiles import ProfileService  # noqa: PLC0415
 
-    given = [f"--{name.replace('_', '-')}" for name in _PROFILE_DECIDES if options[name]]
-    if given:
-        raise BadInput(f"--profile says how to log in; leave out {', '.join(given)}")
-    if any("@" in host for host in hosts):
-        raise BadInput("--profile names the user; give the host as HOST[:PORT]")
-    profiles = ProfileService(app.store)
-    profile = profiles.profile(options["profile"])  # NotFound before anything is asked
-    targets = [_parse_target(h, profile.user, options["port"] or 1, "a host") for h in hosts]
+    targets = [parse_target(h, "a host", allow_user=False) for h in hosts]
     values = _ask_values(found, hosts, options)
+    profiles = ProfileService(app.store)
+    # HOST:PORT, else --port, else None: the profile's (or the protocol's) port.
     return [
         profiles.request(found, values, target.host, profile.name, technician, ticket_ref,
-                         accept_host_key, port=_explicit_port(text, options["port"]))
-        for text, target in zip(hosts, targets, strict=True)
+                         accept_host_key, port=target.port or options["port"])
+        for target in targets
     ]  # fmt: skip
-
-
-def _explicit_port(host: str, option: int | None) -> int | None:
-    """HOST:PORT, else --port, else None: the profile's (or the protocol's) port."""
-    match = _TARGET.match(host)
-    return int(match.group("port")) if match and match.group("port") else option
 
 
 def _ssh_requests(
@@ -397,7 +398,11 @@ def _ssh_requests(
     from workbench.remote.ssh import SshAuth  # noqa: PLC0415
 
     login = targets[0].username
-    jump = _parse_target(options["jump"], login, 22, "--jump") if options["jump"] else None
+    jump = (
+        _parse_target(options["jump"], login, default_port("ssh"), "--jump")
+        if options["jump"]
+        else None
+    )
     password = (
         click.prompt("SSH password", hide_input=True, err=True) if options["ask_password"] else None
     )

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.errors import BadInput
+from workbench.remote.profiles import parse_target
 from workbench.remote.recipes import Param, ParamType, Protocol, Recipe
 
 INT_LIMIT = 2_000_000_000
@@ -191,9 +192,6 @@ def message_box(parent: QWidget, title: str, text: str) -> QMessageBox:
     return box
 
 
-_TARGET = re.compile(
-    r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\s:\[\]]+))(?::(?P<port>\d{1,5}))?$"
-)
 _UNIX = (
     "linux",
     "ubuntu",
@@ -223,11 +221,8 @@ def parse_targets(text: str) -> list[tuple[str, str, int | None]]:
     for word in re.split(r"[\s,;]+", text.strip()):
         if not word:
             continue
-        match = _TARGET.match(word)
-        port = int(match.group("port")) if match and match.group("port") else None
-        if match is None or (port is not None and not 0 < port < 65536):
-            raise BadInput(f"target {word!r}: write HOST or HOST:PORT ([v6-address]:PORT)")
-        found.setdefault(word, (word, match.group("v6") or match.group("host"), port))
+        target = parse_target(word, "a target", allow_user=False)
+        found.setdefault(word, (word, target.host, target.port))
     if not found:
         raise BadInput("name a target host (one per line, HOST or HOST:PORT)")
     return list(found.values())

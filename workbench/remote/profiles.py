@@ -8,6 +8,7 @@ when ``connection()`` builds the transport's objects.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,20 +35,100 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # characters, blanks at the ends and a leading '-' (read as an option by ssh and friends) not.
 _USER = re.compile(r"^[^\s\x00-\x1f\-](?:[^\x00-\x1f]{0,126}[^\s\x00-\x1f])?$")
 _HOST = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})|[0-9A-Fa-f:.]{2,45})$")
-_JUMP = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:@\s\[\]]+))"
-                   r"(?::(?P<port>\d{1,5}))?$")  # fmt: skip
 
 
 def check_host(host: str) -> str:
     """The host name or address, stripped; BadInput for anything a command line could misread."""
     text = host.strip()
-    if text.startswith("-"):
-        raise BadInput(f"host {text!r} starts with '-': not a host name")
-    if not _HOST.match(text):
-        raise BadInput(
-            f"host {text!r} is not a host name or IP address (letters, digits, '.', '-', ':')"
-        )
+    problem = _host_problem(text)
+    if problem is not None:
+        raise BadInput(problem)
     return text
+
+
+def _host_problem(host: str) -> str | None:
+    if not host:
+        return "the host is empty"
+    if host.startswith("-"):
+        return f"host {host!r} starts with '-': not a host name"
+    if not _HOST.match(host):
+        return f"host {host!r} is not a host name or IP address (letters, digits, '.', '-', ':')"
+    return None
+
+
+@dataclass(frozen=True)
+class TargetAddress:
+    """``[USER@]HOST[:PORT]`` as typed: None where a part was left out, so that each caller
+    fills in its own default user and ``default_port``."""
+
+    user: str | None
+    host: str
+    port: int | None
+
+
+def parse_target(text: str, what: str, allow_user: bool = True) -> TargetAddress:
+    """``[USER@]HOST[:PORT]`` (an IPv6 address bare, or in brackets when a port follows);
+    BadInput "<what> takes [USER@]HOST[:PORT], not ...: <the problem>" when malformed.
+
+    Without ``allow_user`` the form is HOST[:PORT]: a credential profile names the user.
+    """
+    user, at, address = text.strip().rpartition("@")  # the last '@': user@domain@host works
+    try:
+        host, port = _split_port(address)
+        problem = _host_problem(host) or (_user_problem(user, allow_user) if at else None)
+    except ValueError as exc:
+        problem = str(exc)
+    if problem is not None:
+        form = "[USER@]HOST[:PORT]" if allow_user else "HOST[:PORT]"
+        raise BadInput(f"{what} takes {form}, not {text!r}: {problem}")
+    return TargetAddress(user if at else None, host, port)
+
+
+def _split_port(address: str) -> tuple[str, int | None]:
+    """(host, port or None); ValueError saying what is wrong."""
+    if address.startswith("["):
+        inside, bracket, rest = address[1:].partition("]")
+        if not bracket or rest[:1] not in ("", ":"):
+            raise ValueError("write an IPv6 address as [ADDRESS] or [ADDRESS]:PORT")
+        if not _is_ip(inside):
+            raise ValueError(f"{inside!r} in brackets is not an IP address")
+        return inside, _port(rest[1:]) if rest else None
+    if address.count(":") > 1:  # no brackets: all of it is the address, there is no port
+        if not _is_ip(address):
+            raise ValueError(
+                f"{address!r} is not an IPv6 address; with a port write [ADDRESS]:PORT"
+            )
+        return address, None
+    host, colon, port = address.partition(":")
+    return host, _port(port) if colon else None
+
+
+def _port(text: str) -> int:
+    if not text:
+        raise ValueError("the port after ':' is missing")
+    number = int(text) if text.isascii() and text.isdigit() and len(text) <= 5 else 0
+    if not 0 < number < 65536:
+        raise ValueError(f"port {text!r} is not a number from 1 to 65535")
+    return number
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _user_problem(user: str, allowed: bool) -> str | None:
+    if not allowed:
+        return "the credential profile names the user"
+    if not user:
+        return "the user before '@' is missing"
+    # No blanks at all here: a list of targets is split at them.
+    if _USER.match(user) and not any(c.isspace() for c in user):
+        return None
+    return f"user {user!r} must be a login name without blanks, not starting with '-'"
 
 
 def default_port(protocol: str, https: bool = True) -> int:
@@ -144,12 +225,8 @@ def keeps_secret(before: CredentialProfile, after: CredentialProfile) -> bool:
 
 def parse_jump(text: str, default_user: str) -> tuple[str, str, int]:
     """``[user@]host[:port]`` as (user, host, port); BadInput when malformed."""
-    match = _JUMP.match(text.strip())
-    port = int(match.group("port") or 22) if match else 0
-    if match is None or not 0 < port < 65536:
-        raise BadInput(f"jump host takes [USER@]HOST[:PORT], not {text!r}")
-    host = check_host(match.group("v6") or match.group("host"))
-    return match.group("user") or default_user, host, port
+    jump = parse_target(text, "jump host")
+    return jump.user or default_user, jump.host, jump.port or default_port("ssh")
 
 
 def connection(
