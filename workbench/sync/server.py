@@ -220,11 +220,20 @@ class _Batch:
         else:
             self._update(table, op)
 
-    def _buffer(self, table: Table, op: OutboxOperation) -> None:
+    def _new_row(self, table: Table, op: OutboxOperation) -> dict[str, Any] | None:
+        """The row an insert creates, at the next version; None when it points to a parent
+        the server lacks (then refused, visibly)."""
         values = _row_values(table, op.fields)
         if self._refused(op, values):
+            return None
+        values.update(id=op.entity_id, version=self.clock + 1, changed_by=self.technician)
+        return values
+
+    def _buffer(self, table: Table, op: OutboxOperation) -> None:
+        values = self._new_row(table, op)
+        if values is None:
             return
-        values.update(id=op.entity_id, version=self.tick(), changed_by=self.technician)
+        self.tick()
         if table is central.tickets:
             values["number"] = format_number(self.numbers.pop(0))
         self.buffered.setdefault(table, []).append(values)
@@ -252,10 +261,9 @@ class _Batch:
         return None
 
     def _insert(self, table: Table, op: OutboxOperation) -> None:
-        values = _row_values(table, op.fields)
-        if self._refused(op, values):
+        values = self._new_row(table, op)
+        if values is None:
             return
-        values.update(id=op.entity_id, version=self.clock + 1, changed_by=self.technician)
         # Created rows: a replay of an applied insert changes nothing.
         # (RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.)
         inserted = self.db.execute(
