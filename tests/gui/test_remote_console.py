@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -144,6 +145,18 @@ def run(qtbot: QtBot, console: RemoteConsole, recipe_id: str) -> None:
         console.ui.run.click()
 
 
+def closed_targets(count: int) -> list[str]:
+    """Loopback ports nothing listens on: their jobs end unreachable at once."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [f"127.0.0.1:{probe.getsockname()[1]}" for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
 def output_lines(console: RemoteConsole) -> list[str]:
     return console.ui.output.toPlainText().splitlines()
 
@@ -212,6 +225,22 @@ def test_closing_the_window_cancels_running_jobs(qtbot: QtBot, trusted: Bench) -
     qtbot.waitUntil(lambda: "tick 1" in output_lines(console), timeout=RUN_MS)
     trusted.window.close()
     qtbot.waitUntil(lambda: '"cancelled"' in trusted.audit(), timeout=5_000)
+
+
+@pytest.mark.services
+def test_closing_the_window_before_the_jobs_start_runs_nothing(
+    qtbot: QtBot, trusted: Bench
+) -> None:
+    console, worker = trusted.console, trusted.window.worker
+    gate = threading.Event()
+    worker.submit(gate.wait, lambda _: None)  # the run's preparation waits behind this
+    console.choose_recipe("test.sleep")
+    console.ui.run.click()
+    trusted.window.close()
+    gate.set()
+    qtbot.waitUntil(lambda: worker.pending == 0, timeout=RUN_MS)
+    assert not console.bridge.busy() and not console.running
+    assert [r.state for r in console.ui.results.rows()] == ["cancelled"]
 
 
 @pytest.mark.services
@@ -284,9 +313,7 @@ def test_fan_out_table_and_retry_of_the_unreachable(
     qtbot: QtBot, qtmodeltester: object, trusted: Bench, sshd_server: SshServer,
     artifacts: Path,
 ) -> None:  # fmt: skip
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = f"127.0.0.1:{probe.getsockname()[1]}"
+    [closed] = closed_targets(1)
     good = f"{sshd_server.host}:{sshd_server.port}"
     console = trusted.console
     console.ui.targets.setPlainText(f"{good}\n{closed}")
@@ -310,6 +337,28 @@ def test_fan_out_table_and_retry_of_the_unreachable(
         console.ui.retry.click()
     assert console.ui.targets.toPlainText() == closed
     assert console.ui.results.states() == {closed: "unreachable"}
+
+
+@pytest.mark.services
+def test_a_fan_out_reloads_the_ticket_once_with_every_entry(
+    qtbot: QtBot, trusted: Bench, sshd_server: SshServer, artifacts: Path
+) -> None:
+    targets = [f"{sshd_server.host}:{sshd_server.port}", *closed_targets(3)]
+    console, window = trusted.console, trusted.window
+    console.ui.targets.setPlainText("\n".join(targets))
+    reloads: list[str] = []
+    window.detail.shown.connect(reloads.append)
+    run(qtbot, console, "test.hello")
+    qtbot.waitUntil(lambda: window.worker.pending == 0, timeout=RUN_MS)
+    assert reloads == [trusted.ticket_id]
+    assert window.detail.detail is not None
+    entries = [e.text for e in window.detail.detail.worklog if e.kind is WorklogKind.REMOTE_JOB]
+    assert len(entries) == len(targets)
+    shown = window.detail.view.toPlainText()
+    for target in targets:
+        assert f"@{target}: " in shown
+    window.resize(1400, 900)
+    window.grab().save(str(artifacts / "remote_fanout_window.png"))
 
 
 @pytest.mark.services

@@ -244,6 +244,8 @@ class FanoutModel(QAbstractTableModel):
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(row, index.column())
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == len(COLUMNS) - 1:
+            return self._text(row, index.column()) or None  # a long message is cut in its cell
         if (
             index.column() == 1
             and role

@@ -8,7 +8,7 @@ lines and ends back as queued signals. The GUI thread only builds widgets and ap
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QMessageBox, QWidget
@@ -54,7 +54,8 @@ class _Run:
     ticket_id: str | None
     requests: dict[str, JobRequest] = field(default_factory=dict, repr=False)
     prepared: bool = False  # the requests were built and handed to the bridge (or not: cancelled)
-    cancelled: bool = False  # Cancel pressed before that
+    cancelled: bool = False  # Cancel pressed (or the window closed) before that
+    recorded: bool = False  # a result went to the ticket's worklog: show it when the run ends
 
 
 class RemoteConsole(QWidget):
@@ -299,11 +300,9 @@ class RemoteConsole(QWidget):
         result, run = done.result, self._run
         self.ui.results.set_result(done.key, result)
         if run is not None and run.ticket_id is not None:
-            ticket_id = run.ticket_id
+            run.recorded = True
             self.window_.worker.submit(
-                lambda: self._remote().record(result),
-                lambda entry: self._recorded(ticket_id, entry),
-                self._show_error,
+                lambda: self._remote().record(result), self.recorded.emit, self._show_error
             )
         fingerprint = result.host_key_fingerprint
         if result.outcome is Outcome.HOST_KEY_REJECTED and run is not None and fingerprint:
@@ -321,16 +320,19 @@ class RemoteConsole(QWidget):
         self.ui.results.set_failed(key, "failed", error_text(error))
         self._maybe_finished()
 
-    def _recorded(self, ticket_id: str, entry: Any) -> None:
+    def _show_records(self, run: _Run) -> None:
+        """Reload the ticket on screen once per run, not once per host (each reload redraws the
+        detail and makes the docks re-read). The worker runs its jobs in order, so this read
+        comes after every record the run submitted."""
         shown = self.window_.detail.detail
-        if shown is not None and shown.ticket.id == ticket_id:
-            self.window_.detail.load(ticket_id)
-        self.recorded.emit(entry)
+        if run.recorded and shown is not None and shown.ticket.id == run.ticket_id:
+            self.window_.detail.load(shown.ticket.id)
 
     def _maybe_finished(self) -> None:
         if self.bridge.busy() or self._run is None:
             return
         states = list(self.ui.results.states().values())
+        self._show_records(self._run)
         self._run = None  # drops the secrets with the requests
         self._set_running(False)
         if len(states) == 1:
@@ -387,7 +389,8 @@ class RemoteConsole(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self.window_ and event.type() == QEvent.Type.Close:
-            self.bridge.cancel_all()  # jobs stop within a poll; nothing waits for them here
+            # Also a run still being prepared: its jobs must not start once the window is gone.
+            self.cancel()  # jobs stop within a poll; nothing waits for them here
         return False
 
 

@@ -82,6 +82,11 @@ class ConsoleLayout:
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        # A fan-out's hosts matter more than room for output: never fewer than three in view.
+        rows = self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(
+            header.sizeHint().height() + 3 * rows + 2 * self.table.frameWidth()
+        )
         self._arrange(pane, form)
 
     def _arrange(self, pane: QWidget, form: QWidget) -> None:
