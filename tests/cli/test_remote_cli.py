@@ -15,13 +15,16 @@ from typing import Any
 
 import pytest
 
+from tests.support.keyrings import JsonFileKeyring
 from tests.support.sshd import SshServer
 from tests.support.winrm_server import WinrmServer
 from tests.support.workbench import AGENT
 from workbench.cli import run
 from workbench.core.models import WorklogKind
+from workbench.remote.profiles import KEYRING_SERVICE, CredentialProfile
 from workbench.remote.recipes import RECIPES_DIR
 from workbench.resources import load_policy
+from workbench.services.profiles import ProfileService
 from workbench.services.tickets import TicketService
 from workbench.store import Store
 
@@ -223,6 +226,17 @@ def test_fog_deploy_passes_secrets_on_stdin_only(
         (["linux.diagnostics", "--identity", "/nonexistent/key"], 2, "does not exist"),
         (["linux.diagnostics", "--ticket", "HD-999999"], 2, "HD-999999"),
         (["linux.diagnostics", "--jump", "a@b:99999"], 2, "--jump takes [USER@]HOST[:PORT]"),
+        # Checked like the user of a target, before the confirmation or a secret is asked for.
+        (
+            ["linux.diagnostics", "--user", "-oProxyCommand=touch /tmp/x"],
+            2,
+            "--user: user '-oProxyCommand=touch /tmp/x' must be a login name without blanks",
+        ),
+        (
+            ["fog.schedule-deploy", "--param", "host_id=1", "--user", "ana lopez"],
+            2,
+            "--user: user 'ana lopez' must be a login name without blanks",
+        ),
     ],
 )
 def test_bad_input_changes_nothing(
@@ -364,3 +378,73 @@ def test_a_profile_picks_the_transport_before_anything_is_asked(
            "--profile", "lab"),
         2, "a host takes HOST[:PORT], not 'tech@127.0.0.1': the credential profile names the user",
     )  # fmt: skip
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("protocol", "user", "auth", "drop_secret", "message"),
+    [
+        ("winrm", "CORP\\tech", "ntlm", ["--forget-secret"],
+         "profile 'broken' (winrm ntlm) needs a password: set it with"),
+        ("ssh", "tech", "password", [],  # the entry vanished from the keyring behind its back
+         "the keyring has no secret for profile 'broken' any more"),
+    ],
+)  # fmt: skip
+def test_a_broken_profile_is_reported_before_the_prompts(
+    cache: Path,
+    profile_keyring: JsonFileKeyring,
+    protocol: str,
+    user: str,
+    auth: str,
+    drop_secret: list[str],
+    message: str,
+) -> None:
+    added = workbench(cache, "profile", "add", "broken", "--protocol", protocol, "--user", user,
+                      "--auth", auth, stdin="profile-secret\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    if drop_secret:
+        assert workbench(cache, "profile", "edit", "broken", *drop_secret).returncode == 0
+    else:
+        profile_keyring.delete_password(KEYRING_SERVICE, "broken")
+    result = workbench(
+        cache, "remote", "run", "fog.schedule-deploy", "--param", "host_id=1", "--yes",
+        "--host", f"127.0.0.1:{_closed_port()}", "--profile", "broken",
+        stdin="api-token\nuser-token\n",
+    )  # fmt: skip
+    one_line_error((result.returncode, result.stdout, result.stderr), 2, message)
+    assert "(secret)" not in result.stderr  # no recipe secret was asked for
+    assert not (cache / "audit.log").exists()
+
+
+def test_a_fanout_reads_the_profile_secret_once(
+    capsys: pytest.CaptureFixture[str],
+    cache: Path,
+    profile_keyring: JsonFileKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = Store.open(cache)
+    try:
+        ProfileService(store, profile_keyring).save(
+            CredentialProfile("lab", "ssh", "tech", "agent"), "agent-key-passphrase"
+        )
+    finally:
+        store.close()
+    reads: list[str] = []
+    read = profile_keyring.get_password
+
+    def counted(service: str, username: str) -> str | None:
+        reads.append(username)
+        return read(service, username)
+
+    monkeypatch.setattr(profile_keyring, "get_password", counted)
+    hosts = [arg for _ in range(3) for arg in ("--host", f"127.0.0.1:{_closed_port()}")]
+    code, out, err = wb(capsys, cache, "remote", "fanout", "linux.diagnostics", "--profile",
+                        "lab", *hosts, "--json")  # fmt: skip
+    assert code == 1, out + err
+    assert [r["outcome"] for r in json.loads(out)["results"]] == ["unreachable"] * 3
+    assert reads == ["lab"]

@@ -45,8 +45,8 @@ def _run(runner: JobRunner, request: JobRequest) -> JobResult:
 
 def _request(service: ProfileService, recipe: Recipe, server: SshServer, name: str) -> JobRequest:
     fingerprint = server.host_key_fingerprint
-    return service.request(
-        recipe, {}, server.host, name, "ana.lopez", accept_host_key=fingerprint, port=server.port
+    return service.login(name).request(
+        recipe, {}, server.host, "ana.lopez", accept_host_key=fingerprint, port=server.port
     )
 
 

@@ -15,7 +15,7 @@ from workbench.cli import render
 from workbench.cli.context import AppContext
 from workbench.cli.options import json_option, with_app
 from workbench.core.errors import BadInput, WorkbenchError
-from workbench.remote.profiles import CredentialProfile, default_port, parse_target
+from workbench.remote.profiles import check_user, default_port, parse_target
 from workbench.remote.recipes import Param, ParamType, Protocol, Recipe, RecipeError, read_recipes
 from workbench.services.recipes import RecipeService, library_for, recipe_files
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from workbench.remote.jobs import JobRequest, JobResult
     from workbench.remote.ssh import SshTarget
     from workbench.remote.winrm import WinrmTarget
+    from workbench.services.profiles import ProfileLogin
 
 # paramiko (hostkeys, ssh, jobs) is imported inside the commands that need it: every other
 # command of the CLI starts faster without it.
@@ -303,7 +304,8 @@ def _prepare(
                        f"{accept_host_key!r}")  # fmt: skip
     if accept_host_key is not None:  # as host keys are compared: without base64's padding
         accept_host_key = accept_host_key.rstrip("=")
-    profile = _profile(app, options) if options["profile"] else None
+    profile_login = _profile_login(app, options) if options["profile"] else None
+    profile = profile_login.profile if profile_login else None
     # A profile picks the transport, as --protocol does; without either, the recipe does.
     protocol = profile.protocol if profile else (options["protocol"] or found.protocol)
     winrm = protocol == Protocol.WINRM
@@ -322,10 +324,10 @@ def _prepare(
     technician = service.technician()
     if ticket_ref is not None:
         ticket_ref = service.ticket_for_job(ticket_ref).ref
-    if profile is not None:
-        return _profile_requests(app, found, hosts, options, profile, technician, ticket_ref,
+    if profile_login is not None:
+        return _profile_requests(found, hosts, options, profile_login, technician, ticket_ref,
                                  accept_host_key)  # fmt: skip
-    login = options["user"] or getpass.getuser()
+    login = check_user(options["user"], "--user") if options["user"] else getpass.getuser()
     port = options["port"] or default_port(protocol, https=not options["http"])
     targets = [_parse_target(h, login, port, "a host") for h in hosts]
     if winrm:
@@ -352,35 +354,33 @@ _PROFILE_DECIDES = ("protocol", "user", "identity", "agent", "ask_password", "ju
                     "ca_file", "client_cert", "client_key")  # fmt: skip
 
 
-def _profile(app: AppContext, options: dict[str, Any]) -> CredentialProfile:
-    """The --profile named, when no option that it decides is given as well."""
+def _profile_login(app: AppContext, options: dict[str, Any]) -> ProfileLogin:
+    """The --profile named with its keyring secret, when no option that it decides is given as
+    well. Read once for all hosts; a broken profile (not found, its secret missing) is refused
+    before anything is asked."""
     from workbench.services.profiles import ProfileService  # noqa: PLC0415
 
     given = [f"--{name.replace('_', '-')}" for name in _PROFILE_DECIDES if options[name]]
     if given:
         raise BadInput(f"--profile says how to log in; leave out {', '.join(given)}")
-    return ProfileService(app.store).profile(options["profile"])  # NotFound before anything
+    return ProfileService(app.store).login(options["profile"])
 
 
 def _profile_requests(
-    app: AppContext,
     found: Recipe,
     hosts: list[str],
     options: dict[str, Any],
-    profile: CredentialProfile,
+    login: ProfileLogin,
     technician: str,
     ticket_ref: str | None,
     accept_host_key: str | None,
 ) -> list[JobRequest]:
-    from workbench.services.profiles import ProfileService  # noqa: PLC0415
-
     targets = [parse_target(h, "a host", allow_user=False) for h in hosts]
     values = _ask_values(found, hosts, options)
-    profiles = ProfileService(app.store)
     # HOST:PORT, else --port, else None: the profile's (or the protocol's) port.
     return [
-        profiles.request(found, values, target.host, profile.name, technician, ticket_ref,
-                         accept_host_key, port=target.port or options["port"])
+        login.request(found, values, target.host, technician, ticket_ref, accept_host_key,
+                      port=target.port or options["port"])
         for target in targets
     ]  # fmt: skip
 

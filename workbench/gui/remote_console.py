@@ -238,12 +238,12 @@ class RemoteConsole(QWidget):
             technician = self._remote().technician()
             values = dict(run.values)
             add_keyring_secrets(run.recipe, values)
+            login = self.profiles.login(run.profile)  # the keyring once, not once per host
             for text, host, port in run.targets:
-                run.requests[text] = self.profiles.request(
+                run.requests[text] = login.request(
                     run.recipe,
                     values,
                     host,
-                    run.profile,
                     technician,
                     ticket_ref=run.ticket_id,
                     accept_host_key=accept_host_key,

@@ -120,6 +120,15 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+def check_user(user: str, what: str) -> str:
+    """The login name; BadInput "<what>: <the problem>" when it is no login name as the user of
+    a target (``parse_target``) may be."""
+    problem = _user_problem(user, allowed=True)
+    if problem is not None:
+        raise BadInput(f"{what}: {problem}")
+    return user
+
+
 def _user_problem(user: str, allowed: bool) -> str | None:
     if not allowed:
         return "the credential profile names the user"
@@ -229,6 +238,17 @@ def parse_jump(text: str, default_user: str) -> tuple[str, str, int]:
     return jump.user or default_user, jump.host, jump.port or default_port("ssh")
 
 
+def check_login(profile: CredentialProfile, secret: str | None) -> None:
+    """BadInput if the profile cannot log in anywhere with this keyring entry: a problem of the
+    profile itself, whatever the host."""
+    profile.check()
+    if profile.needs_secret and secret is None:
+        raise BadInput(
+            f"profile {profile.name!r} ({profile.protocol} {profile.auth}) needs a password: "
+            f"set it with `workbench profile edit {profile.name} --ask-secret`"
+        )
+
+
 def connection(
     profile: CredentialProfile, host: str, secret: str | None, port: int | None = None
 ) -> tuple[SshTarget | WinrmTarget, SshAuth | None, tuple[SshTarget, SshAuth] | None]:
@@ -237,13 +257,8 @@ def connection(
     ``port`` (the asset's own) wins over the profile's. ``secret`` is the keyring entry: the
     password, or an SSH key's passphrase. BadInput if the profile cannot log in without it.
     """
-    profile.check()
+    check_login(profile, secret)
     host = check_host(host)
-    if profile.needs_secret and secret is None:
-        raise BadInput(
-            f"profile {profile.name!r} ({profile.protocol} {profile.auth}) needs a password: "
-            f"set it with `workbench profile edit {profile.name} --ask-secret`"
-        )
     port = port if port is not None else profile.effective_port
     if profile.protocol == "winrm":
         from workbench.remote.winrm import WinrmTarget  # noqa: PLC0415  (loads pywinrm)

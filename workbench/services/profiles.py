@@ -8,13 +8,14 @@ secret (keyring errors never carry it, and neither do ours).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from workbench.core.errors import BadInput, NotFound, WorkbenchError
 from workbench.remote.profiles import (
     KEYRING_SERVICE,
     CredentialProfile,
+    check_login,
     connection,
     keeps_secret,
 )
@@ -31,6 +32,47 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Connection = tuple["SshTarget | WinrmTarget", "SshAuth | None", "tuple[SshTarget, SshAuth] | None"]
+
+
+@dataclass(frozen=True)
+class ProfileLogin:
+    """A profile with its keyring secret, read and checked once (``ProfileService.login``): one
+    run reaches all its hosts with it. The secret stays out of ``repr``, so out of logs."""
+
+    profile: CredentialProfile
+    secret: str | None = field(repr=False)
+
+    def connection(self, host: str, port: int | None = None) -> Connection:
+        """(target, ssh auth, ssh jump) for ``host``; ``port`` (the asset's own) wins."""
+        return connection(self.profile, host, self.secret, port)
+
+    def request(
+        self,
+        recipe: Recipe,
+        values: Mapping[str, str],
+        host: str,
+        technician: str,
+        ticket_ref: str | None = None,
+        accept_host_key: str | None = None,
+        port: int | None = None,
+    ) -> JobRequest:
+        """A job request for ``recipe`` on ``host`` logging in with the profile."""
+        from workbench.remote.jobs import JobRequest  # noqa: PLC0415  (loads paramiko)
+
+        # The profile picks the transport, as `remote run --protocol` does.
+        target, auth, jump = self.connection(host, port)
+        if accept_host_key is not None and auth is None:
+            raise BadInput("host keys are an SSH matter; WinRM checks the TLS certificate")
+        return JobRequest(
+            recipe=recipe,
+            values=values,
+            target=target,
+            auth=auth,
+            technician=technician,
+            ticket_ref=ticket_ref,
+            accept_host_key=accept_host_key,
+            jump=jump,
+        )
 
 
 class ProfileService:
@@ -140,8 +182,10 @@ class ProfileService:
             return sql.assets_of_profile(db, name)
 
     # -- connections -------------------------------------------------------------------------
-    def connection_for(self, profile_name: str, host: str, port: int | None = None) -> Connection:
-        """(target, ssh auth, ssh jump) for ``host`` with the profile's secret from the keyring."""
+    def login(self, profile_name: str) -> ProfileLogin:
+        """The profile and its keyring secret, read once. NotFound or BadInput for what is wrong
+        with the profile itself (no such profile, its secret missing, a bad setting): callers
+        ask for it before anything is asked of the technician."""
         found = self.profile(profile_name)
         secret = self._secret(found.name) if found.has_secret else None
         if found.has_secret and secret is None:
@@ -149,7 +193,12 @@ class ProfileService:
                 f"the keyring has no secret for profile {found.name!r} any more: set it again "
                 f"with `workbench profile edit {found.name} --ask-secret`"
             )
-        return connection(found, host, secret, port)
+        check_login(found, secret)
+        return ProfileLogin(found, secret)
+
+    def connection_for(self, profile_name: str, host: str, port: int | None = None) -> Connection:
+        """(target, ssh auth, ssh jump) for ``host`` with the profile's secret from the keyring."""
+        return self.login(profile_name).connection(host, port)
 
     def connection_for_host(self, host: str) -> Connection | None:
         """The connection to the asset with this hostname (or tag, serial) through its profile.
@@ -168,32 +217,3 @@ class ProfileService:
         # The machine itself, at its own port (as the console and `connect` reach it), even
         # when the check named it by tag or serial.
         return self.connection_for(found.name, asset.hostname or host, asset.port)
-
-    def request(
-        self,
-        recipe: Recipe,
-        values: Mapping[str, str],
-        host: str,
-        profile_name: str,
-        technician: str,
-        ticket_ref: str | None = None,
-        accept_host_key: str | None = None,
-        port: int | None = None,
-    ) -> JobRequest:
-        """A job request for ``recipe`` on ``host`` logging in with the profile."""
-        from workbench.remote.jobs import JobRequest  # noqa: PLC0415  (loads paramiko)
-
-        # The profile picks the transport, as `remote run --protocol` does.
-        target, auth, jump = self.connection_for(profile_name, host, port)
-        if accept_host_key is not None and auth is None:
-            raise BadInput("host keys are an SSH matter; WinRM checks the TLS certificate")
-        return JobRequest(
-            recipe=recipe,
-            values=values,
-            target=target,
-            auth=auth,
-            technician=technician,
-            ticket_ref=ticket_ref,
-            accept_host_key=accept_host_key,
-            jump=jump,
-        )

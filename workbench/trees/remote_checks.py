@@ -34,7 +34,7 @@ class Connection(NamedTuple):
     jump: tuple[SshTarget, SshAuth] | None = None  # SSH only: reach the target through this
 
 
-Connect = Callable[[str], "Connection | tuple[SshTarget | WinrmTarget, SshAuth | None] | None"]
+Connect = Callable[[str], Connection | None]
 
 
 def no_credentials(_host: str) -> None:
@@ -85,12 +85,11 @@ class RemoteCheckExecutor:
 
     def run(self, recipe: str, host: str, params: Mapping[str, str]) -> CheckResult | Unreachable:
         try:
-            found = self.connect(host)
+            connection = self.connect(host)
         except WorkbenchError as exc:  # e.g. the profile's secret is gone from the keyring
             return Unreachable(f"no usable credentials for {host}: {exc}")
-        if found is None:
+        if connection is None:
             return Unreachable(f"no credentials are known for {host}")
-        connection = Connection(*found)
         from workbench.remote.jobs import JobRequest  # noqa: PLC0415  (see the imports)
 
         lines: dict[str, list[str]] = {"stdout": [], "stderr": []}

@@ -142,14 +142,39 @@ def test_assign_fallback_and_delete(profiles: ProfileService, store: Store,
 def test_request_builds_a_job_request(profiles: ProfileService) -> None:
     profiles.save(KEY)
     recipe = load_library().get("linux.diagnostics")
-    request = profiles.request(recipe, {}, "srv-1", KEY.name, "ana.lopez", ticket_ref="HD-1",
-                               accept_host_key="SHA256:abc")  # fmt: skip
+    request = profiles.login(KEY.name).request(recipe, {}, "srv-1", "ana.lopez", ticket_ref="HD-1",
+                                               accept_host_key="SHA256:abc")  # fmt: skip
     assert request.target == SshTarget("srv-1", "tech", 22)
     assert request.jump is not None and request.ticket_ref == "HD-1"
     assert (request.technician, request.accept_host_key) == ("ana.lopez", "SHA256:abc")
     profiles.save(WIN, SECRET)
     with pytest.raises(BadInput, match="host keys are an SSH matter"):
-        profiles.request(recipe, {}, "pc-1", WIN.name, "ana.lopez", accept_host_key="SHA256:x")
+        profiles.login(WIN.name).request(recipe, {}, "pc-1", "ana.lopez", accept_host_key="SHA:x")
+
+
+def test_login_reads_the_secret_once_for_many_hosts_and_never_shows_it(
+    profiles: ProfileService, keys: JsonFileKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profiles.save(WIN, SECRET)
+    reads: list[str] = []
+    read = keys.get_password
+
+    def counted(service: str, username: str) -> str | None:
+        reads.append(username)
+        return read(service, username)
+
+    monkeypatch.setattr(keys, "get_password", counted)
+    login = profiles.login(WIN.name)
+    targets = [login.connection(host)[0] for host in ("pc-1", "pc-2", "pc-3")]
+    assert reads == [WIN.name]
+    assert [(t.host, t.password) for t in targets if isinstance(t, WinrmTarget)] == [
+        ("pc-1", SECRET), ("pc-2", SECRET), ("pc-3", SECRET)
+    ]  # fmt: skip
+    assert SECRET not in repr(login) and SECRET not in str(login)
+    # What is wrong with the profile itself shows at login, before any host is named.
+    profiles.save(WIN, keep_secret=False)
+    with pytest.raises(BadInput, match="needs a password"):
+        profiles.login(WIN.name)
 
 
 class BrokenKeyring(KeyringBackend):

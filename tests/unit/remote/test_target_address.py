@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workbench.core.errors import BadInput
-from workbench.remote.profiles import TargetAddress, parse_jump, parse_target
+from workbench.remote.profiles import TargetAddress, check_user, parse_jump, parse_target
 
 
 @pytest.mark.parametrize(
@@ -74,6 +74,17 @@ def test_without_users_the_form_is_host_and_port() -> None:
     assert str(caught.value) == (
         "a target takes HOST[:PORT], not 'tech@pc1': the credential profile names the user"
     )
+
+
+def test_a_login_name_alone_is_checked_like_the_user_of_a_target() -> None:
+    assert check_user("CORP\\tech", "--user") == "CORP\\tech"
+    assert check_user("tech@corp.example", "--user") == "tech@corp.example"
+    for bad in ("-oProxyCommand=x", "two words", " tech"):
+        with pytest.raises(BadInput) as caught:
+            check_user(bad, "--user")
+        assert str(caught.value) == (
+            f"--user: user {bad!r} must be a login name without blanks, not starting with '-'"
+        )
 
 
 def test_a_jump_host_defaults_to_the_profile_user_and_the_ssh_port() -> None:
