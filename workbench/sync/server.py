@@ -273,10 +273,16 @@ class _Batch:
             .returning(table.c.id)
         ).first()
         self.parents.add((table.name, op.entity_id))
-        if inserted is not None:
-            self.tick()
-        elif op.entity in _SHARED_IDS:
-            self._created_twice(table, op)
+        if inserted is None:
+            if op.entity in _SHARED_IDS:
+                self._created_twice(table, op)
+            return
+        version = self.tick()
+        if op.entity in _SHARED_IDS:
+            # Another cache may have created this id too: its later edits of these fields,
+            # made on top of its own copy, must meet them as conflicts, not overwrite them.
+            for field in op.fields:
+                self._record_change(op, field, version)
 
     def _created_twice(self, table: Table, op: OutboxOperation) -> None:
         """Another cache created this id first: the server's row stands, and every field with
@@ -323,27 +329,33 @@ class _Batch:
                 self._conflict(op, field, theirs, last.author, mine)
                 continue
             changes[field] = mine
-            self.db.execute(
-                pg_insert(fc)
-                .values(
-                    entity=op.entity,
-                    entity_id=op.entity_id,
-                    field=field,
-                    version=version,
-                    author=self.technician,
-                    client_id=op.client_id,
-                )
-                .on_conflict_do_update(
-                    index_elements=["entity", "entity_id", "field"],
-                    set_={"version": version, "author": self.technician, "client_id": op.client_id},
-                )
-            )
+            self._record_change(op, field, version)
         # Always a new version, even when the server kept every value: the pushing cache shows
         # its own values until it pulls the row again.
         self.db.execute(
             update(table)
             .where(table.c.id == op.entity_id)
             .values(**changes, version=version, changed_by=self.technician)
+        )
+
+    def _record_change(self, op: OutboxOperation, field: str, version: int) -> None:
+        """Who last set this field, and in which version: what a later update's base version
+        is compared with."""
+        fc = central.field_changes
+        self.db.execute(
+            pg_insert(fc)
+            .values(
+                entity=op.entity,
+                entity_id=op.entity_id,
+                field=field,
+                version=version,
+                author=self.technician,
+                client_id=op.client_id,
+            )
+            .on_conflict_do_update(
+                index_elements=["entity", "entity_id", "field"],
+                set_={"version": version, "author": self.technician, "client_id": op.client_id},
+            )
         )
 
     def _conflict(self, op: OutboxOperation, field: str, theirs: Any, who: str, mine: Any) -> None:

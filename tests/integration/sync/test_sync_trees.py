@@ -115,3 +115,35 @@ def test_one_tree_id_imported_on_two_laptops_makes_conflicts_for_both(
             "Printer is silent",
         )
         assert found["title"].my_author == "ben.okafor"
+
+
+def test_a_tree_created_twice_and_edited_again_on_the_second_laptop_does_not_overwrite(
+    laptops: Laptops, central_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ana, ben = laptops("ana.lopez"), laptops("ben.okafor")
+    first, second = tmp_path / "v1", tmp_path / "v2"
+    first.mkdir()
+    second.mkdir()
+    source = PRINTER.read_text()
+    (first / PRINTER.name).write_text(
+        source.replace("title: Printer does not print", "title: Printer is silent")
+    )
+    (second / PRINTER.name).write_text(
+        source.replace("title: Printer does not print", "title: Printer is silent (v2)").replace(
+            "\nversion: 1\n", "\nversion: 2\n"
+        )
+    )
+    _import(ana, PRINTER, capsys)
+    ana.sync()
+    _import(ben, first / PRINTER.name, capsys)  # his own tree of that id, offline ...
+    _import(ben, second / PRINTER.name, capsys)  # ... and his fix of it, still offline
+
+    report = ben.sync()
+
+    (tree_row,) = _central_rows(central_url, "trees")
+    assert tree_row["title"] == "Printer does not print"  # Ana's, synced first, stands
+    ana.sync()
+    with ana.store.read() as db:
+        titles = [c.mine_value for c in sync_state.conflicts(db) if c.field == "title"]
+    # Both of Ben's titles are put to a person; neither replaced Ana's silently.
+    assert report.new_conflicts >= 2 and "Printer is silent (v2)" in titles
