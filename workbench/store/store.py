@@ -45,6 +45,10 @@ from workbench.store import codec, schema
 from workbench.store.database import open_engine, prepare_data_dir
 from workbench.store.search import RANKED_HITS, REINDEX_TOUCHED, fts_query
 
+# Fields set by every change, where the newest value wins (the server never makes a conflict
+# of them).
+LATEST_WINS = frozenset({"updated_at"})
+
 _t = schema.tickets
 _r = schema.requesters
 _a = schema.assets
@@ -337,6 +341,8 @@ class Writer(Reader):
     def _queue(
         self, entity: str, entity_id: str, op: str, fields: dict[str, Any], base_version: int
     ) -> None:
+        if op == "update":
+            base_version = self._seen_version(entity, entity_id, fields, base_version)
         self._db.execute(
             insert(schema.outbox).values(
                 mutation_id=self._next_counter("next_mutation_id"),
@@ -353,6 +359,29 @@ class Writer(Reader):
                 created_at=datetime.now(UTC),
             )
         )
+
+    def _seen_version(
+        self, entity: str, entity_id: str, fields: dict[str, Any], version: int
+    ) -> int:
+        """The version this edit was made on top of, as far as the server's values go. A pull
+        re-applies pending edits on top of the rows it brings: the row then has the server's
+        newer version while its field still shows the pending value, and the other side's
+        value was never on screen. An edit of such a field is based where its pending edit was,
+        so the server still sees the other side's change as a conflict, not as seen."""
+        o = schema.outbox
+        pending = self._db.execute(
+            select(o.c.fields, o.c.base_version).where(
+                o.c.entity == entity,
+                o.c.entity_id == entity_id,
+                o.c.op == "update",
+                o.c.base_version < version,
+            )
+        )
+        edited = set(fields) - LATEST_WINS
+        for text, base in pending:
+            if edited & set(json.loads(text)):
+                version = min(version, int(base))
+        return version
 
     def insert_ticket(self, ticket: Ticket) -> None:
         row = codec.ticket_to_row(ticket)

@@ -34,6 +34,7 @@ from workbench.core.errors import NotFound, WorkbenchError
 from workbench.core.models import OutboxOperation
 from workbench.core.refs import format_number
 from workbench.store import codec, schema
+from workbench.store.store import LATEST_WINS
 from workbench.store.sync_state import (
     CLOSED_KEPT,
     SYNCED_TABLES,
@@ -46,8 +47,6 @@ from workbench.store.sync_state import (
 )
 from workbench.sync import central
 
-# Set by every change; the newest wins, so two edits of other fields never conflict on it.
-_LATEST_WINS = {"updated_at"}
 # Created with ids people choose (a tree's id is its file's): two caches may create the same
 # one. Every other entity is created under a fresh UUID, so an existing id is a replay.
 _SHARED_IDS = {"tree", "recipe"}
@@ -290,7 +289,7 @@ class _Batch:
         row = self.db.execute(select(table).where(table.c.id == op.entity_id)).mappings().one()
         for field, raw in sorted(op.fields.items()):
             mine = _to_central(table, field, raw)
-            if field not in _LATEST_WINS and mine != row[field]:
+            if field not in LATEST_WINS and mine != row[field]:
                 self._conflict(op, field, row[field], row["changed_by"] or NO_ROW, mine)
 
     def _update(self, table: Table, op: OutboxOperation) -> None:
@@ -315,7 +314,7 @@ class _Batch:
             if missing is not None:
                 self._conflict(op, field, theirs, missing, mine)
                 continue
-            if field in _LATEST_WINS:
+            if field in LATEST_WINS:
                 if theirs is None or (mine is not None and mine > theirs):
                     changes[field] = mine
                 continue

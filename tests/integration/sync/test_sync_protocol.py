@@ -99,6 +99,36 @@ def test_two_laptops_editing_different_fields_both_apply(
     assert _count(central_url, "conflicts") == 0
 
 
+def test_an_edit_made_during_a_pull_is_not_taken_as_having_seen_the_pulled_value(
+    laptops: Laptops, central_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ana, ben = laptops("ana.lopez"), laptops("ben.okafor")
+    ticket = ana.service.create(title="Scanner", category="hardware", impact=3, urgency=3).ticket
+    ana.sync()
+    ben.sync()
+    ana.service.update(ticket.id, {"title": "Scanner offline (ana)"})
+    ana.sync()
+    read_window = server.read_window
+
+    def typing_meanwhile(*args: Any, **kwargs: Any) -> PulledChunk:
+        monkeypatch.setattr(server, "read_window", read_window)
+        ben.service.update(ticket.id, {"title": "Scanner jammed (ben 1)"})  # while it pulls
+        return read_window(*args, **kwargs)
+
+    monkeypatch.setattr(server, "read_window", typing_meanwhile)
+    ben.sync()
+    # Ben's screen still shows his pending title; Ana's was never on it.
+    assert ben.service.detail(ticket.id).ticket.title == "Scanner jammed (ben 1)"
+    ben.service.update(ticket.id, {"title": "Scanner jammed (ben 2)"})
+
+    assert ben.sync().new_conflicts == 2  # both of his edits meet Ana's, neither wins silently
+    assert _central_ticket(central_url, ticket.id)["title"] == "Scanner offline (ana)"
+    ana.sync()
+    with ana.store.read() as db:
+        mine = sorted(c.mine_value for c in sync_state.conflicts(db) if c.field == "title")
+    assert mine == ["Scanner jammed (ben 1)", "Scanner jammed (ben 2)"]
+
+
 def test_same_field_makes_one_conflict_seen_by_both_and_resolvable(laptops: Laptops) -> None:
     ana, ben = laptops("ana.lopez"), laptops("ben.okafor")
     ticket = ana.service.create(title="Scanner", category="hardware", impact=3, urgency=3).ticket
