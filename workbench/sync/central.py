@@ -166,10 +166,20 @@ ENTITIES: dict[str, Table] = {
 KEYS: dict[str, str] = {t.name: ("login" if t is technicians else "id") for t in SYNCED}
 
 
+def _password_in_place(url: URL) -> URL:
+    """libpq also reads a password from the query (?password=...): moved to where the URL's
+    own password is, so that masking, the keyring and the stored URL treat both alike."""
+    if "password" not in url.query:
+        return url
+    given = url.query["password"]
+    secret = given if isinstance(given, str) else given[-1]
+    return url.difference_update_query(["password"]).set(password=url.password or secret)
+
+
 def masked(url: str | URL) -> str:
     """The URL as it may appear in messages and logs: never with its password."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        return _password_in_place(make_url(url)).render_as_string(hide_password=True)
     except ArgumentError:
         return "<unparseable URL>"
 
@@ -186,7 +196,7 @@ def parse_url(url: str) -> URL:
     if not parsed.database:
         raise BadInput(f"{masked(parsed)} names no database")
     # psycopg 3 is the driver; query options such as sslmode pass through to libpq.
-    return parsed.set(drivername="postgresql+psycopg")
+    return _password_in_place(parsed).set(drivername="postgresql+psycopg")
 
 
 def keyring_account(url: URL) -> str:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.query import TicketQuery
@@ -75,6 +76,15 @@ def test_urls_are_checked_and_never_shown_with_their_password() -> None:
     ]:
         with pytest.raises(BadInput, match=message):
             central.parse_url(bad)
+
+
+def test_a_password_in_the_urls_query_is_treated_as_its_password() -> None:
+    url = "postgresql://ana@db.example/helpdesk?connect_timeout=2&password=hunter2"
+    assert central.masked(url) == "postgresql://ana:***@db.example/helpdesk?connect_timeout=2"
+    parsed = central.parse_url(url)  # what connects, and what the keyring account is made of
+    assert parsed.password == "hunter2" and dict(parsed.query) == {"connect_timeout": "2"}
+    error = central.unreachable(url, OperationalError("SELECT 1", {}, Exception("refused")))
+    assert "hunter2" not in str(error)
 
 
 def test_a_pulled_row_gets_the_pending_edit_on_top(store: Store, service: TicketService) -> None:
