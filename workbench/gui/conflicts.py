@@ -31,7 +31,9 @@ from workbench.store.sync_state import Conflict
 if TYPE_CHECKING:
     from workbench.gui.main_window import MainWindow
 
-COLUMNS = ("What", "Field", "Theirs", "Their author", "Mine", "My author", "When")
+COLUMNS = (
+    "What", "Field", "Theirs (kept)", "Their author", "Mine (not applied)", "My author", "When"
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +160,13 @@ class ConflictsDialog(QDialog):
         return self.rows[selected[0].row()].conflict
 
     def _update_buttons(self) -> None:
-        enabled = self._chosen() is not None
-        self.keep_theirs.setEnabled(enabled)
-        self.apply_mine.setEnabled(enabled)
+        chosen = self._chosen()
+        self.keep_theirs.setEnabled(chosen is not None)
+        self.apply_mine.setEnabled(chosen is not None)
+        # "Mine" is the pushing technician's side, whoever looks: the buttons say whose value.
+        theirs, mine = (chosen.their_author, chosen.my_author) if chosen else ("", "")
+        self.keep_theirs.setText(f"Keep theirs ({theirs})" if theirs else "Keep theirs")
+        self.apply_mine.setText(f"Apply mine ({mine})" if mine else "Apply mine")
 
     def _resolve(self, keep: str) -> None:
         chosen = self._chosen()
