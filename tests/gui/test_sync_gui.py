@@ -13,17 +13,19 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import create_engine, select
 from sqlalchemy.pool import NullPool
 
 from tests.integration.sync.conftest import Fleet, Laptop, prepare_central
+from tests.support.keyrings import JsonFileKeyring
 from tests.support.workbench import Clock
 from workbench.core.policy import SlaPolicy
 from workbench.gui.conflicts import ConflictsDialog
+from workbench.gui.login_dialog import LoginDialog
 from workbench.gui.main_window import MainWindow
-from workbench.gui.sync_status import INTERVAL_KEY, SyncView, describe
+from workbench.gui.sync_status import CONNECT_ACTION, INTERVAL_KEY, SyncView, describe
 from workbench.gui.worker import DbWorker
 from workbench.services.tickets import TicketService
 from workbench.store import Store, sync_state
@@ -311,12 +313,14 @@ def test_without_a_central_the_window_stays_local_only(
 ) -> None:
     window = open_window(qtbot, service, worker, settings)
     status = window.sync_status
-    qtbot.waitUntil(lambda: status.text() == "local only · 0 pending")
+    local_only = 'local only · 0 pending · <a href="connect">connect…</a>'
+    qtbot.waitUntil(lambda: status.text() == local_only)
+    assert CONNECT_ACTION in status.toolTip()
     messages: list[str] = []
     window.statusBar().messageChanged.connect(messages.append)
     press_f9(window)
-    qtbot.waitUntil(lambda: any("workbench login" in m for m in messages))
-    assert status.text() == "local only · 0 pending" and status.view.server is None
+    qtbot.waitUntil(lambda: any(CONNECT_ACTION in m and "workbench login" in m for m in messages))
+    assert status.text() == local_only and status.view.server is None
     assert status._worker is None  # noqa: SLF001  (no sync thread without a central)
 
 
@@ -329,3 +333,119 @@ def test_the_indicator_flags_a_clock_off_by_more_than_five_minutes() -> None:
     assert "clock" not in describe(replace(view, clock_skew_s=290), now)[0]
     later = describe(replace(view, last_sync=now - timedelta(hours=3)), now)[0]
     assert "synced 3 h ago" in later
+
+
+def open_login_from_menu(window: MainWindow) -> LoginDialog:
+    (action,) = [a for a in window.findChildren(QAction) if a.text() == CONNECT_ACTION]
+    action.trigger()
+    (dialog,) = window.findChildren(LoginDialog)
+    return dialog
+
+
+@pytest.mark.services
+def test_the_login_dialog_connects_the_cache_and_syncs_at_once(
+    qtbot: QtBot,
+    fleet: Fleet,
+    worker: DbWorker,
+    settings: QSettings,
+    artifacts: Path,
+    profile_keyring: JsonFileKeyring,
+) -> None:
+    ana = fleet("ana.lopez")  # a cache with reference data, its scope "all", not logged in
+    created = ana.service.create(title="Laptop fan loud", category="hardware", impact=3, urgency=3)
+    window = open_window(qtbot, ana.service, worker, settings)
+    status = window.sync_status
+    qtbot.waitUntil(lambda: "local only · 2 pending" in status.text())
+
+    dialog = open_login_from_menu(window)
+    assert dialog.isVisible() and dialog.password.echoMode() == dialog.password.EchoMode.Password
+    qtbot.waitUntil(lambda: dialog.scope.currentData() == "all")  # the cache's scope
+    assert dialog.url.text() == "" and dialog.url.placeholderText().startswith("postgresql://")
+    secret = "s3cret-Pa55"
+    dialog.url.setText(f" {ana.sync_with.url} ")
+    dialog.technician.setText("ana.lopez ")
+    dialog.password.setText(secret)
+    assert dialog.grab().save(str(artifacts / "login_dialog.png"))
+    with qtbot.waitSignal(status.synced, timeout=SYNC_TIMEOUT_MS):
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    assert not dialog.isVisible()
+
+    with ana.store.read() as db:
+        connected = sync_state.state(db)
+    assert (connected.central_url, connected.technician, connected.scope) == (
+        ana.sync_with.url,
+        "ana.lopez",
+        "all",
+    )
+    account = central.keyring_account(central.parse_url(ana.sync_with.url))
+    assert profile_keyring.get_password(central.KEYRING_SERVICE, account) == secret
+    for written in ana.data_dir.iterdir():  # the cache, its WAL
+        assert secret.encode() not in written.read_bytes(), written
+    assert status.view.online is True and "online" in status.text()
+    assert created.ticket.id in {r["id"] for r in central_rows(ana.sync_with.url, "tickets")}
+    qtbot.waitUntil(lambda: "0 pending" in status.text())
+
+    assert open_login_from_menu(window) is dialog  # now with what the cache is connected to
+    qtbot.waitUntil(lambda: dialog.url.text() == ana.sync_with.url)
+    assert dialog.technician.text() == "ana.lopez" and dialog.password.text() == ""
+    assert dialog.scope.currentData() == "all"
+
+
+@pytest.mark.services
+def test_connecting_anew_during_a_round_syncs_with_the_new_server_when_it_ends(
+    qtbot: QtBot, fleet: Fleet, worker: DbWorker, settings: QSettings
+) -> None:
+    ana = fleet("ana.lopez")
+    rounds: list[bool | None] = []  # online, as each round ended
+    with silent_server() as silent:  # a wrong server: the first round waits on it
+        log_in(
+            ana.store, f"postgresql://ana@127.0.0.1:{silent.getsockname()[1]}/central", "ana.lopez"
+        )
+        window = open_window(qtbot, ana.service, worker, settings)
+        status = window.sync_status
+        status.synced.connect(lambda: rounds.append(status.view.online))
+        qtbot.waitUntil(lambda: status.view.syncing)
+        dialog = open_login_from_menu(window)
+        qtbot.waitUntil(lambda: dialog.technician.text() == "ana.lopez")
+        dialog.url.setText(ana.sync_with.url)
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+        qtbot.waitUntil(lambda: not dialog.isVisible())
+        assert status.busy and rounds == []  # still the round with the wrong server
+    qtbot.waitUntil(lambda: len(rounds) == 2, timeout=SYNC_TIMEOUT_MS)
+    assert rounds == [False, True]
+    assert "online" in status.text()
+
+
+def test_the_login_dialog_refuses_bad_input_and_changes_nothing(
+    qtbot: QtBot,
+    service: TicketService,
+    worker: DbWorker,
+    settings: QSettings,
+    artifacts: Path,
+    profile_keyring: JsonFileKeyring,
+) -> None:
+    window = open_window(qtbot, service, worker, settings)
+    status = window.sync_status
+    qtbot.waitUntil(lambda: "local only" in status.text())
+    status.linkActivated.emit("connect")  # what a click on "connect…" does
+    (dialog,) = window.findChildren(LoginDialog)
+    qtbot.waitUntil(lambda: dialog.scope.currentData() == "mine")
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    dialog.password.setText("s3cret-Pa55")
+    for url, technician, problem in (
+        ("db.example.org/central", "ana.lopez", "not a database URL"),
+        ("mysql://ana@db.example.org/central", "ana.lopez", "must be PostgreSQL"),
+        ("postgresql://ana@db.example.org/central", "  ", "technician login is empty"),
+    ):
+        dialog.url.setText(url)
+        dialog.technician.setText(technician)
+        save.click()
+        qtbot.waitUntil(lambda: dialog.problem.text() != "")  # cleared as the save starts
+        assert problem in dialog.problem.text()
+        assert dialog.isVisible() and save.isEnabled()
+    assert dialog.grab().save(str(artifacts / "login_dialog_refused.png"))
+    with service.store.read() as db:
+        unchanged = sync_state.state(db)
+    assert (unchanged.central_url, unchanged.technician) == (None, None)
+    assert profile_keyring.entries() == {}
+    assert status.view.server is None and status._worker is None  # noqa: SLF001  (no round)

@@ -6,12 +6,12 @@ import os
 import sys
 
 import click
-from sqlalchemy.engine import URL, make_url
 
 from workbench.cli import render
 from workbench.cli.context import AppContext
 from workbench.cli.options import json_option, with_app
 from workbench.core.errors import BadInput
+from workbench.services.sync import connect_central
 from workbench.store import sync_state
 from workbench.sync import central
 from workbench.sync.client import Synchronizer
@@ -60,27 +60,8 @@ def login(
         password = click.prompt(
             "Password (empty for none)", hide_input=True, default="", show_default=False
         )
-    if password:
-        central.store_password(url, str(password))
-    # The cache keeps the URL without its password.
-    with app.store.write() as tx:
-        sync_state.set_login(tx, _without_password(url), technician.strip(), scope)
-        scope = sync_state.scope_mode(tx)
-    click.echo(f"Syncing as {technician} with {central.masked(url)} (scope: {scope}).")
-
-
-def _without_password(url: str) -> str:
-    # Not URL.set(password=None): set() ignores None and would keep the password.
-    parsed = make_url(url)
-    return URL.create(
-        parsed.drivername,
-        parsed.username,
-        None,
-        parsed.host,
-        parsed.port,
-        parsed.database,
-        parsed.query,
-    ).render_as_string(hide_password=False)
+    connected = connect_central(app.store, url, technician, password, scope)
+    click.echo(f"Syncing as {technician} with {central.masked(url)} (scope: {connected.scope}).")
 
 
 def _synchronizer(app: AppContext) -> Synchronizer:

@@ -33,7 +33,7 @@ from workbench.gui.detail import DetailPane
 from workbench.gui.docks import DockFactory, default_docks
 from workbench.gui.intake import IntakeDialog
 from workbench.gui.navigation import NavigationPane, standard_views
-from workbench.gui.sync_status import SyncStatus
+from workbench.gui.sync_status import CONNECT_ACTION, SyncStatus
 from workbench.gui.theme import SettingsDialog
 from workbench.gui.ticket_model import TINTED_COLUMNS, TicketTableModel, TintDelegate
 from workbench.gui.worker import DbWorker, error_text
@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
     def _menus(self) -> None:
         entries = (
             ("&File", "New ticket…", ["Ctrl+N"], self.open_intake),
+            ("&File", CONNECT_ACTION, [], self.sync_status.open_login),
             ("&File", "Settings…", ["Ctrl+,"], self.open_settings),
             ("&File", "Close window", ["Ctrl+W"], self.close),
             ("&View", "Search", ["Ctrl+K", "Ctrl+F"], self._focus_search),

@@ -23,12 +23,14 @@ from workbench.store import Store, sync_state
 from workbench.store.sync_state import SyncState
 
 if TYPE_CHECKING:
+    from workbench.gui.login_dialog import LoginDialog
     from workbench.gui.main_window import MainWindow
     from workbench.sync.client import SyncReport
 
 INTERVAL_KEY = "sync/interval_seconds"
 DEFAULT_INTERVAL_S = 300
 MESSAGE_MS = 10_000
+CONNECT_ACTION = "Connect to central database…"  # the File menu entry
 WARN = "#b3261e"
 
 
@@ -71,8 +73,8 @@ def describe(view: SyncView, now: datetime) -> tuple[str, str]:
     """(rich text, tooltip) of the indicator."""
     if view.server is None:
         return (
-            f"local only · {view.pending} pending",
-            "Not connected to a central database: `workbench login` connects.",
+            f'local only · {view.pending} pending · <a href="connect">connect…</a>',
+            f"Not connected to a central database: “connect…” or File → {CONNECT_ACTION}",
         )
     from workbench.sync.client import CLOCK_SKEW_LIMIT_S  # noqa: PLC0415  (see _sync_round)
 
@@ -115,7 +117,7 @@ def _sync_round(store: Store, url: str, technician: str, stop: threading.Event) 
     except central.CentralError as exc:
         # The message names the server by its masked URL; the user name stays out of view too.
         problem = str(exc).replace(central.masked(url), server_label(url))
-    return _Round(report, problem, _read_state(store))
+    return _Round(report, problem, read_state(store))
 
 
 def _interval_s(window: MainWindow) -> int:
@@ -126,7 +128,7 @@ def _interval_s(window: MainWindow) -> int:
         return DEFAULT_INTERVAL_S
 
 
-def _read_state(store: Store) -> SyncState:
+def read_state(store: Store) -> SyncState:
     with store.read() as db:
         return sync_state.state(db)
 
@@ -141,17 +143,21 @@ class SyncStatus(QLabel):
         self.main = window
         self.view = SyncView()
         self._running = False
+        self._round_after = False  # connected anew during a round: one more with the new URL
         # Set once the window closes: no round starts, and a running one ends at its commit.
         self._stopped = threading.Event()
         self._worker: DbWorker | None = None  # made when a central is configured
         self._dialog: ConflictsDialog | None = None
+        self._login: LoginDialog | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(_interval_s(window) * 1000)
         self._timer.timeout.connect(lambda: self._begin(manual=False))
         self._repaint_timer = QTimer(self, interval=30_000)  # keeps "synced N min ago" true
         self._repaint_timer.timeout.connect(self._render)
         self.setTextFormat(Qt.TextFormat.RichText)
-        self.linkActivated.connect(lambda _link: self.open_conflicts())
+        self.linkActivated.connect(
+            lambda link: self.open_login() if link == "connect" else self.open_conflicts()
+        )
         window.installEventFilter(self)
 
     # -- driving -------------------------------------------------------------------------
@@ -190,7 +196,7 @@ class SyncStatus(QLabel):
     def refresh_state(self) -> None:
         """Re-read pending count, last sync and conflicts (after local changes)."""
         store = self.main.service.store
-        self.main.worker.submit(lambda: _read_state(store), self._on_state, self._on_state_error)
+        self.main.worker.submit(lambda: read_state(store), self._on_state, self._on_state_error)
 
     def open_conflicts(self) -> ConflictsDialog:
         if self._dialog is None:
@@ -200,6 +206,24 @@ class SyncStatus(QLabel):
         self._dialog.show()
         self._dialog.raise_()
         return self._dialog
+
+    def open_login(self) -> LoginDialog:
+        # Loads the sync client's modules (keyring), which the window does not need before.
+        from workbench.gui.login_dialog import LoginDialog  # noqa: PLC0415
+
+        if self._login is None:
+            self._login = LoginDialog(self.main.service.store, self.main.worker, self.main)
+            self._login.connected.connect(self._on_connected)
+        self._login.reload()
+        self._login.open()
+        return self._login
+
+    def _on_connected(self, state: SyncState) -> None:
+        self._on_state(state)
+        if self._running:  # that round may still use the server from before
+            self._round_after = True
+        else:
+            self._begin(manual=True)
 
     # -- a round -------------------------------------------------------------------------
     def _begin(self, *, manual: bool) -> bool:
@@ -216,8 +240,8 @@ class SyncStatus(QLabel):
                 self._running = False
                 if manual:
                     self._message(
-                        "This cache is not connected to a central database; run "
-                        "`workbench login --central URL --technician LOGIN` first."
+                        "This cache is not connected to a central database: File → "
+                        f"{CONNECT_ACTION} (or `workbench login` in a terminal)."
                     )
                 return
             self._show(replace(self.view, syncing=True))
@@ -235,7 +259,7 @@ class SyncStatus(QLabel):
             self._running = False
             self._on_state_error(error)
 
-        self.main.worker.submit(lambda: _read_state(store), begin, failed)
+        self.main.worker.submit(lambda: read_state(store), begin, failed)
         return True
 
     def _on_round(self, result: _Round, manual: bool) -> None:
@@ -256,14 +280,20 @@ class SyncStatus(QLabel):
             self._message("Back online: the changes made offline were sent.")
         if report is not None and (report.pushed or report.pulled):
             self.main.refresh()
-        self.synced.emit()
+        self._end_round()
 
     def _on_round_error(self, error: Exception) -> None:
         self._running = False
         self.view = replace(self.view, syncing=False)
         self._render()
         self._on_state_error(error)
+        self._end_round()
+
+    def _end_round(self) -> None:
         self.synced.emit()
+        if self._round_after:
+            self._round_after = False
+            self._begin(manual=True)
 
     # -- showing -------------------------------------------------------------------------
     def _on_state(self, state: SyncState) -> None:

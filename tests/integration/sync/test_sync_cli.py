@@ -31,7 +31,10 @@ def ok_json(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> A
     return json.loads(out)
 
 
-def _with_secret(url: str) -> str:
+def _with_secret(url: str, in_query: bool = False) -> str:
+    """The URL with the password, as its user part or as libpq's query option."""
+    if in_query:
+        return make_url(url).update_query_dict({"password": SECRET}).render_as_string()
     return make_url(url).set(password=SECRET).render_as_string(hide_password=False)
 
 
@@ -50,7 +53,7 @@ def test_init_login_sync_status_and_conflicts(
     # to see her tier-1 ticket.
     for data_dir, who, scope in ((ana_dir, "ana.lopez", []), (ben_dir, "ben.okafor", ["all"])):
         code, out, err = wb(
-            capsys, data_dir, "login", "--central", _with_secret(central_url),
+            capsys, data_dir, "login", "--central", _with_secret(central_url, who == "ben.okafor"),
             "--technician", who, *[f"--scope={s}" for s in scope],
         )  # fmt: skip
         assert code == 0, err
