@@ -260,7 +260,8 @@ def bench_pull(server: PgServer, base: Path, count: int) -> list[str]:
         "(FTS5) and commits per window of 2,000 |",
         f"| no-change sync round trip (push nothing, pull nothing, sanity counts), {cached:,} "
         f"tickets cached | median {statistics.median(rounds) * 1000:.0f} ms, max "
-        f"{max(rounds) * 1000:.0f} ms (20 rounds) | — | one connection per round, its connect included |",
+        f"{max(rounds) * 1000:.0f} ms (20 rounds) | — | one connection per round, its connect "
+        "included |",
     ]
 
 
