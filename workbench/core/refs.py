@@ -1,8 +1,9 @@
 """Ticket references: central numbers (HD-000123) and provisional ones made offline.
 
-A ticket created on a laptop gets a provisional reference built from the device's client id
-and a local counter, so two offline laptops never hand out the same one. The central number
-replaces it at the first sync; the provisional one stays searchable as an alias.
+A ticket created on a laptop gets a provisional reference built from random digits of the
+ticket's id and a local counter: two offline laptops, two copies of one data directory or a
+cache restored from a backup (its counter comes back with it) never hand out the same one. The
+central number replaces it at the first sync; the provisional one stays searchable as an alias.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ import re
 NUMBER_PREFIX = "HD"
 _NUMBER = re.compile(r"^\s*(?:HD-?)?0*(\d{1,9})\s*$", re.IGNORECASE)
 _PROVISIONAL = re.compile(r"^\s*P-([0-9A-F]{8})-(\d+)\s*$", re.IGNORECASE)
-# Eight hex digits of the client id: with four, two laptops among a few hundred would share a
-# prefix and their provisional refs would collide in a cache that holds both.
-_CLIENT_DIGITS = 8
+# The last eight hex digits of the ticket's id (random in a UUID v4 or v7): two tickets share
+# them once in four billion, and then only if their counters are equal as well.
+_ID_DIGITS = 8
 
 
 def format_number(sequence: int) -> str:
     return f"{NUMBER_PREFIX}-{sequence:06d}"
 
 
-def provisional_ref(client_id: str, counter: int) -> str:
-    return f"P-{client_id.replace('-', '')[-_CLIENT_DIGITS:].upper()}-{counter:04d}"
+def provisional_ref(ticket_id: str, counter: int) -> str:
+    return f"P-{ticket_id.replace('-', '')[-_ID_DIGITS:].upper()}-{counter:04d}"
 
 
 def normalize_ref(text: str) -> str:

@@ -145,9 +145,10 @@ class TicketService:
             site_id = (found_asset.site_id if found_asset else None) or (
                 found_requester.site_id if found_requester else None
             )
+            ticket_id = new_id()
             ticket = self.lifecycle.new_ticket(
-                ticket_id=new_id(),
-                provisional_ref=provisional_ref(tx.client_id, tx.next_provisional_number()),
+                ticket_id=ticket_id,
+                provisional_ref=provisional_ref(ticket_id, tx.next_provisional_number()),
                 title=title,
                 description=description,
                 category=category,

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 DB_FILENAME = "workbench.sqlite3"
 # Revisions this program knows, oldest first; the last is the head (a test checks Alembic agrees).
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 HEAD = REVISIONS[-1]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -99,9 +99,23 @@ def migrate(engine: Engine, target: str = HEAD) -> None:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     with engine.connect() as connection:
-        config.attributes["connection"] = connection
-        upgrade(config, target)
-        connection.commit()
+        # A revision that rebuilds a table (SQLite alters tables by copying them) drops the
+        # old one, which children's foreign keys refuse; the pragma only takes effect outside
+        # a transaction. The keys are checked before the commit instead.
+        raw = connection.connection.driver_connection
+        assert raw is not None  # a live connection, just checked out
+        enforced = raw.execute("PRAGMA foreign_keys").fetchone()[0]
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            config.attributes["connection"] = connection
+            upgrade(config, target)
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+            if broken is not None:
+                raise StoreError(f"migrating the cache broke a foreign key: {tuple(broken)}")
+            connection.commit()
+        finally:
+            connection.rollback()
+            raw.execute(f"PRAGMA foreign_keys={enforced}")
 
 
 def open_engine(path: Path) -> Engine:

@@ -89,7 +89,8 @@ assets = Table(
     "assets",
     metadata,
     Column("id", String, primary_key=True),
-    Column("tag", String, nullable=False, unique=True),
+    # Not unique: the central database allows a tag twice (a relabel swapping two tags).
+    Column("tag", String, nullable=False),
     Column("serial", String, nullable=False, server_default=""),
     Column("hostname", String, nullable=False, server_default=""),
     Column("model", String, nullable=False, server_default=""),
@@ -103,6 +104,7 @@ assets = Table(
     Column("port", Integer, nullable=True),
     Column("credential_profile", String, nullable=True),
     Column("version", Integer, nullable=False, server_default="0"),
+    Index("ix_assets_tag", "tag"),
     Index("ix_assets_serial", "serial"),
     Index("ix_assets_hostname", "hostname"),
 )
@@ -114,8 +116,10 @@ tickets = Table(
     # implicit rowids.
     Column("local_id", Integer, primary_key=True, autoincrement=True),
     Column("id", String, nullable=False, unique=True),
-    Column("number", String, nullable=True, unique=True),
-    Column("provisional_ref", String, nullable=True, unique=True),
+    # Not unique (migration 0007): the central database does not enforce it, and a pull must
+    # take what the central holds.
+    Column("number", String, nullable=True),
+    Column("provisional_ref", String, nullable=True),
     Column("title", String, nullable=False),
     Column("description", Text, nullable=False, server_default=""),
     Column("requester_id", String, ForeignKey("requesters.id"), nullable=True),
@@ -153,6 +157,8 @@ tickets = Table(
     Index("ix_tickets_created_at", "created_at"),
     Index("ix_tickets_requester", "requester_id"),
     Index("ix_tickets_asset", "asset_id"),
+    Index("ix_tickets_number", "number"),
+    Index("ix_tickets_provisional_ref", "provisional_ref"),
 )
 
 worklog = Table(

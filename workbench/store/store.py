@@ -20,6 +20,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Select,
+    case,
     func,
     insert,
     or_,
@@ -28,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError
 
-from workbench.core.errors import NotFound, StoreError
+from workbench.core.errors import BadInput, NotFound, StoreError
 from workbench.core.models import (
     Asset,
     OutboxOperation,
@@ -127,15 +128,23 @@ class Reader:
             raise StoreError("the cache has no client id; it was not initialised")
         return value
 
+    @property
+    def next_mutation_id(self) -> int:
+        """The id the next outbox operation of this cache gets."""
+        return int(self.meta("next_mutation_id", "1") or 1)
+
     # -- tickets -------------------------------------------------------------------------
     def find_ticket(self, ref: str) -> Ticket | None:
+        """The ticket a reference names; BadInput when it names several (the central database
+        lets two tickets share a number or a provisional ref: acting on either could be wrong)."""
         wanted = normalize_ref(ref)
         alias = select(schema.ticket_aliases.c.ticket_id).where(
             schema.ticket_aliases.c.ref == wanted
         )
-        row = (
+        rows = (
             self._db.execute(
-                select(_t).where(
+                select(_t)
+                .where(
                     or_(
                         _t.c.number == wanted,
                         _t.c.provisional_ref == wanted,
@@ -143,11 +152,19 @@ class Reader:
                         _t.c.id.in_(alias.scalar_subquery()),
                     )
                 )
+                .order_by(_t.c.local_id)
             )
             .mappings()
-            .first()
+            .all()
         )
-        return codec.ticket_from_row(row) if row else None
+        found = [codec.ticket_from_row(row) for row in rows]
+        if len(found) > 1:
+            named = ", ".join(f"{t.ref} {t.title!r}" for t in found)
+            raise BadInput(
+                f"{wanted} names {len(found)} tickets ({named}); "
+                "use the ticket number (each gets its own at its first sync)"
+            )
+        return found[0] if found else None
 
     def ticket(self, ref: str) -> Ticket:
         found = self.find_ticket(ref)
@@ -278,7 +295,17 @@ class Reader:
                         _a.c.id == key,
                     )
                 )
-                .order_by(_a.c.tag)
+                # Tags, serials and hostnames may repeat (a relabel in progress): an id or a
+                # tag wins over a serial or hostname; among equals, always the same one.
+                .order_by(
+                    case(
+                        (_a.c.id == key, 0),
+                        (func.lower(_a.c.tag) == wanted, 1),
+                        (func.lower(_a.c.serial) == wanted, 2),
+                        else_=3,
+                    ),
+                    _a.c.id,
+                )
             )
             .mappings()
             .first()

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from workbench.core.errors import StoreError, WorkbenchError
-from workbench.store import Store, sync_state
+from workbench.store import Store, Writer, sync_state
 from workbench.sync import central, server
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,15 @@ class _Pulled:
         return _Pulled(self.rows + again.rows, again.clock_skew_s, again.mismatched)
 
 
+def _take_new_client_id(tx: Writer) -> None:
+    new_id = sync_state.take_new_client_id(tx)
+    log.warning(
+        "this cache was restored from a backup (or copied): pending operations renumbered, "
+        "new work goes under the new client id %s",
+        new_id,
+    )
+
+
 class Synchronizer:
     def __init__(
         self,
@@ -124,9 +133,13 @@ class Synchronizer:
 
         def attempt() -> None:
             try:
-                engine.connect().close()
+                connection = engine.connect()
             except Exception as exc:  # handed over to the syncing thread below
                 failed.append(exc)
+            else:
+                if self.stop.is_set():  # nobody waits for it any more: close it, not pool it
+                    connection.invalidate()
+                connection.close()
             finally:
                 done.set()
 
@@ -210,16 +223,22 @@ class Synchronizer:
                 with self.store.write() as tx:
                     sync_state.acknowledge(tx, ops[0].client_id, result.acknowledged)
                     if result.restored:
-                        new_id = sync_state.take_new_client_id(tx)
-                        log.warning(
-                            "this cache was restored from a backup: pending operations "
-                            "renumbered under the new client id %s",
-                            new_id,
-                        )
+                        _take_new_client_id(tx)
                         renumbered = True
                 applied += result.applied
                 duplicates += result.duplicates
                 conflicts += result.conflicts
+            # With nothing (left) to push a restored file, or a second copy of one, goes
+            # unnoticed above, and would number new work with ids the server already holds
+            # from this client id: take a new one before anything is created under it.
+            with self.store.read() as db:
+                client_id, next_id = db.client_id, db.next_mutation_id
+            with connection.begin():
+                restored = server.last_mutation_id(connection, client_id) >= next_id
+            if restored:
+                with self.store.write() as tx:
+                    _take_new_client_id(tx)
+                renumbered = True
         return _Pushed(applied, duplicates, conflicts, renumbered)
 
     def pull(self, engine: Engine) -> _Pulled:

@@ -389,6 +389,14 @@ class _Batch:
             self.tick()
 
 
+def last_mutation_id(db: Connection, client_id: str) -> int:
+    """The highest mutation id the server applied from this client id; 0 for none."""
+    log = central.mutation_log
+    return int(
+        db.scalar(select(func.max(log.c.mutation_id)).where(log.c.client_id == client_id)) or 0
+    )
+
+
 def push_batch(db: Connection, technician: str, ops: Sequence[OutboxOperation]) -> PushResult:
     """Apply one client's operations in order, under the lock of the sync clock row."""
     clock = db.execute(
@@ -396,9 +404,7 @@ def push_batch(db: Connection, technician: str, ops: Sequence[OutboxOperation]) 
     ).scalar_one()
     client_id = ops[0].client_id
     log = central.mutation_log
-    last = int(
-        db.scalar(select(func.max(log.c.mutation_id)).where(log.c.client_id == client_id)) or 0
-    )
+    last = last_mutation_id(db, client_id)
     batch = _Batch(db, technician, int(clock))
     batch.know_parents(ops)
     batch.take_numbers([op for op in ops if op.mutation_id > last])  # not for resent ones

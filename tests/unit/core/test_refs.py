@@ -52,13 +52,14 @@ def test_provisional_refs_are_case_insensitive(typed: str) -> None:
     assert normalize_ref(typed) == "P-70AB12CD-0007"
 
 
-def test_provisional_ref_from_a_client_id() -> None:
+def test_provisional_ref_from_a_ticket_id() -> None:
     assert provisional_ref(UUID, 7) == "P-6F708192-0007"
     assert provisional_ref("0000abcd", 12345) == "P-0000ABCD-12345"
     assert normalize_ref(provisional_ref(UUID, 7)) == "P-6F708192-0007"
 
 
-def test_provisional_refs_from_different_devices_differ() -> None:
+def test_provisional_refs_of_different_tickets_differ_with_the_same_counter() -> None:
+    # A restored cache, or a second copy of one, counts from the same number again.
     other = "0192f3a0-7c1e-7d2a-9b3c-4d5e6f70beef"
     assert provisional_ref(UUID, 1) != provisional_ref(other, 1)
 
@@ -100,8 +101,8 @@ def test_formatted_numbers_normalize_to_themselves(sequence: int) -> None:
 
 @settings(max_examples=50, deadline=None)
 @given(st.uuids(), st.integers(min_value=0, max_value=99_999))
-def test_provisional_refs_normalize_to_themselves(client: object, counter: int) -> None:
-    ref = provisional_ref(str(client), counter)
+def test_provisional_refs_normalize_to_themselves(ticket: object, counter: int) -> None:
+    ref = provisional_ref(str(ticket), counter)
     assert normalize_ref(ref) == ref
     assert normalize_ref(ref.lower()) == ref
 

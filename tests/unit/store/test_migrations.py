@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
-from workbench.core.errors import StoreError
+from workbench.core.errors import BadInput, StoreError
 from workbench.core.query import TicketQuery
 from workbench.store import Store, schema
 from workbench.store import recipes as recipe_store
@@ -147,3 +147,45 @@ def test_a_0005_cache_gains_the_recipes_table_and_keeps_its_trees(tmp_path: Path
     (backup,) = tmp_path.glob(f"{DB_FILENAME}.rev0005-*.bak")
     with sqlite3.connect(backup) as copy:
         assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == ("0005",)
+
+
+def test_a_0006_cache_keeps_its_rows_and_allows_what_the_central_allows(tmp_path: Path) -> None:
+    path = tmp_path / DB_FILENAME
+    engine = create_engine(f"sqlite:///{path}")
+    migrate(engine, "0006")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO assets (id, tag) VALUES ('a1', 'WA-1')")
+        connection.exec_driver_sql(
+            "INSERT INTO tickets (local_id, id, provisional_ref, title, category, channel, "
+            "impact, urgency, priority, queue, tier, status, created_at, updated_at, version)"
+            " VALUES (7, 't1', 'P-0A1B2C3D-0001', 'Scanner offline', 'hardware', 'phone', 3, 3,"
+            " 'P4', 'service-desk', 1, 'new', '2026-11-02 10:00:00.000000',"
+            " '2026-11-02 10:00:00.000000', 1)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO worklog (id, ticket_id, kind, author, text, created_at) VALUES "
+            "('w1', 't1', 'note', 'ana', 'rebooted', '2026-11-02 10:00:00.000000')"
+        )
+    engine.dispose()
+    store = Store.open(tmp_path)
+    with store.engine.connect() as connection:  # off while migrating, on again after
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    store.close()
+    with sqlite3.connect(path) as db:
+        # Tables rebuilt with their rows, the ticket's local id (its search rowid) and children.
+        assert db.execute("SELECT local_id, id FROM tickets").fetchall() == [(7, "t1")]
+        assert db.execute("SELECT ticket_id FROM worklog").fetchall() == [("t1",)]
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        # What the central database allows twice a pull may bring twice (a tag swap).
+        db.execute("INSERT INTO assets (id, tag) VALUES ('a2', 'WA-1')")
+        db.execute(
+            "INSERT INTO tickets (id, provisional_ref, number, title, category, channel, impact, "
+            "urgency, priority, queue, tier, status, created_at, updated_at) SELECT 't2', "
+            "provisional_ref, number, title, category, channel, impact, urgency, priority, "
+            "queue, tier, status, created_at, updated_at FROM tickets"
+        )
+        assert db.execute("SELECT count(DISTINCT id) FROM tickets").fetchone() == (2,)
+    store = Store.open(tmp_path)
+    with store.read() as db, pytest.raises(BadInput, match="names 2 tickets"):
+        db.ticket("P-0A1B2C3D-0001")
+    store.close()
