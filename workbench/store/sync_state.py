@@ -7,6 +7,7 @@ together or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import operator
@@ -50,6 +51,10 @@ DEFAULT_SCOPE = "mine"
 CLOSED_KEPT = timedelta(days=90)
 # A conflict about a whole row (an update of a row the server does not have).
 WHOLE_ROW = "*"
+# The field of an "apply mine" resolution that carries its value: the conflict's entity,
+# entity_id, field and value (field WHOLE_ROW: the row's fields, sent again as an insert). The
+# server applies it only if that resolution is the one that stands.
+APPLY = "apply"
 
 # What an outbox operation's entity names in the cache.
 LOCAL: dict[str, Table] = {
@@ -166,6 +171,12 @@ class PulledChunk:
     @property
     def size(self) -> int:
         return sum(len(rows) for rows in self.rows.values()) + len(self.conflicts)
+
+    def keys(self, table: str) -> set[Any]:
+        """The keys of the window's rows of one table."""
+        rows = self.conflicts if table == "conflicts" else self.rows.get(table, [])
+        key = _KEYS.get(table, "id")
+        return {row[key] for row in rows}
 
 
 def state(db: Reader) -> SyncState:
@@ -346,7 +357,7 @@ def apply_chunk(tx: Writer, chunk: PulledChunk) -> None:
     ids = set().union(*touched.values()) if touched else set()
     # After a push the outbox is mostly empty: no need to look thousands of ids up in it.
     if ids and tx.outbox_count():
-        _reapply(tx, tx.outbox(entity_ids=sorted(ids)))
+        _reapply(tx, _pending_on(tx, ids))
     if "tickets" in touched:
         _back_in_scope(tx, touched["tickets"])
     if chunk.gone:
@@ -365,16 +376,60 @@ def tickets_present(db: Reader, ids: Iterable[str]) -> list[str]:
     return found
 
 
+def carried_change(op: OutboxOperation) -> OutboxOperation | None:
+    """The change an "apply mine" resolution carries, as an operation on the conflict's row
+    (an insert of a whole row, else an update of the field); None for any other operation,
+    and for resolutions queued before they carried their value (then a separate update)."""
+    carried = op.fields.get(APPLY) if op.entity == "conflict" else None
+    if carried is None:
+        return None
+    whole = carried["field"] == WHOLE_ROW
+    return dataclasses.replace(
+        op,
+        entity=carried["entity"],
+        entity_id=carried["entity_id"],
+        op="insert" if whole else "update",
+        fields=carried["value"] if whole else {carried["field"]: carried["value"]},
+    )
+
+
+def _needing(entity: str) -> list[Select[Any]]:
+    """Ids of the `entity` rows this cache must keep whatever the server has: those with
+    pending operations (their own, or an "apply mine" resolution carrying their value) and
+    those of open whole-row conflicts (a person may still send them)."""
+    o, c = schema.outbox, schema.conflicts
+    return [
+        select(o.c.entity_id).where(o.c.entity == entity),
+        select(func.json_extract(o.c.fields, f"$.{APPLY}.entity_id")).where(
+            o.c.entity == "conflict", func.json_extract(o.c.fields, f"$.{APPLY}.entity") == entity
+        ),
+        select(c.c.entity_id).where(
+            c.c.entity == entity, c.c.field == WHOLE_ROW, c.c.resolution.is_(None)
+        ),
+    ]
+
+
 def protected_tickets(db: Reader) -> set[str]:
-    """Tickets with pending work in the outbox, on themselves or on their worklog or tree
-    runs: never evicted, whatever the scope says, until that work is acknowledged."""
-    o = schema.outbox
-    pending: list[Select[Any]] = [select(o.c.entity_id).where(o.c.entity == "ticket")]
+    """Tickets with pending work, on themselves or on their worklog or tree runs (see
+    _needing): never evicted, whatever the scope says, until that work is done."""
+    pending = _needing("ticket")
     for entity in ("worklog", "tree_run"):
         child = LOCAL[entity]
-        ids = select(o.c.entity_id).where(o.c.entity == entity)
-        pending.append(select(child.c.ticket_id).where(child.c.id.in_(ids)))
+        pending.append(select(child.c.ticket_id).where(child.c.id.in_(union(*_needing(entity)))))
     return set(db._db.execute(union(*pending)).scalars())
+
+
+def _pending_on(tx: Writer, ids: Collection[str]) -> list[OutboxOperation]:
+    """The pending operations on these rows, in order: their own, and the "apply mine"
+    resolutions carrying a value for them."""
+    o = schema.outbox
+    resolutions = tx._db.execute(select(o).where(o.c.entity == "conflict")).mappings()
+    found = {op.mutation_id: op for op in tx.outbox(entity_ids=sorted(ids))}
+    for op in map(codec.outbox_from_row, resolutions):
+        change = carried_change(op)
+        if change is not None and change.entity_id in ids:
+            found[op.mutation_id] = op
+    return [found[number] for number in sorted(found)]
 
 
 def _kept(tx: Writer) -> set[str]:
@@ -471,16 +526,18 @@ def _from_json(table: Table, field: str, value: Any) -> Any:
 
 
 def _reapply(tx: Writer, pending: Iterable[OutboxOperation]) -> None:
-    """Local view = server + pending: the pulled rows get the unsent field updates again."""
+    """Local view = server + pending: the pulled rows get the unsent field updates again
+    (an "apply mine" resolution: its conflict's resolution and the value it carries)."""
     for op in pending:
-        if op.op != "update":
-            continue  # a pending insert's row is local already; worklog is append-only
-        table = LOCAL[op.entity]
-        key = int(op.entity_id) if op.entity == "conflict" else op.entity_id
-        values = {f: _from_json(table, f, v) for f, v in op.fields.items()}
-        tx._db.execute(update(table).where(table.c.id == key).values(**values))
-        if op.entity == "ticket":
-            _refresh_sla_due(tx, op.entity_id)
+        for change in (op, carried_change(op)):
+            if change is None or change.op != "update":
+                continue  # a pending insert's row is local already; worklog is append-only
+            table = LOCAL[change.entity]
+            key = int(change.entity_id) if change.entity == "conflict" else change.entity_id
+            values = {f: _from_json(table, f, v) for f, v in change.fields.items() if f in table.c}
+            tx._db.execute(update(table).where(table.c.id == key).values(**values))
+            if change.entity == "ticket":
+                _refresh_sla_due(tx, change.entity_id)
 
 
 def _refresh_sla_due(tx: Writer, ticket_id: str) -> None:
@@ -517,9 +574,11 @@ def conflicts(db: Reader, include_resolved: bool = False) -> list[Conflict]:
 
 
 def resolve_conflict(tx: Writer, conflict_id: int, keep: str, who: str) -> Conflict:
-    """Keep theirs (the server's value stands) or mine (a new update operation with my value).
+    """Keep theirs (the server's value stands) or mine (my value, shown here at once).
 
-    Either way the resolution itself travels as an operation, so both sides see it.
+    Either way the resolution travels as one operation, so both sides see it; "mine" carries
+    the value, which the server applies only if no other resolution came first. "Theirs" on
+    a whole row the server refused for want of it removes the row here as well.
     """
     if keep not in ("theirs", "mine"):
         raise BadInput(f"keep 'theirs' or 'mine', not {keep!r}")
@@ -530,8 +589,10 @@ def resolve_conflict(tx: Writer, conflict_id: int, keep: str, who: str) -> Confl
     found = _conflict_from_row(row)
     if found.resolution is not None:
         raise BadInput(f"conflict {conflict_id} was resolved already ({found.resolution})")
+    fields: dict[str, Any] = {"resolution": keep, "resolved_by": who}
+    base_version = 0
     if keep == "mine" and found.field == WHOLE_ROW:
-        _send_row_again(tx, found)
+        fields[APPLY] = _row_again(tx, found)
     elif keep == "mine":
         table = LOCAL[found.entity]
         current = tx._db.execute(select(table).where(table.c.id == found.entity_id)).mappings()
@@ -542,17 +603,29 @@ def resolve_conflict(tx: Writer, conflict_id: int, keep: str, who: str) -> Confl
         tx._db.execute(
             update(table).where(table.c.id == found.entity_id).values({found.field: value})
         )
-        tx._queue(found.entity, found.entity_id, "update", {found.field: value}, target["version"])
+        fields[APPLY] = _carried(found, codec.json_value(value))
+        base_version = target["version"]  # what the carried update is based on
         if found.entity == "ticket":
             _refresh_sla_due(tx, found.entity_id)
     tx._db.execute(update(c).where(c.c.id == conflict_id).values(resolution=keep, resolved_by=who))
-    tx._queue("conflict", str(conflict_id), "update", {"resolution": keep, "resolved_by": who}, 0)
+    if keep == "theirs" and found.field == WHOLE_ROW:
+        _drop_refused(tx)
+    tx._queue("conflict", str(conflict_id), "update", fields, base_version)
     return _conflict_from_row({**row, "resolution": keep, "resolved_by": who})
 
 
-def _send_row_again(tx: Writer, found: Conflict) -> None:
-    """'Apply mine' to an update the server refused for want of the row: send the row as
-    this cache has it, as an insert."""
+def _carried(found: Conflict, value: Any) -> dict[str, Any]:
+    return {
+        "entity": found.entity,
+        "entity_id": found.entity_id,
+        "field": found.field,
+        "value": value,
+    }
+
+
+def _row_again(tx: Writer, found: Conflict) -> dict[str, Any]:
+    """'Apply mine' to an update the server refused for want of the row: the row as this
+    cache has it, to send again as an insert."""
     table = LOCAL.get(found.entity)
     row = None
     if table is not None:
@@ -563,24 +636,27 @@ def _send_row_again(tx: Writer, found: Conflict) -> None:
             "keep theirs to settle it"
         )
     local_only = {"id", "local_id", "version", "sla_due", "number"}
-    fields = {k: v for k, v in row.items() if k not in local_only}
-    tx._queue(found.entity, found.entity_id, "insert", fields, 0)
+    fields = {k: codec.json_value(v) for k, v in row.items() if k not in local_only}
+    return _carried(found, fields)
 
 
-def pending_inserts(db: Reader) -> dict[str, set[str]]:
-    """Ids of rows created here and not yet acknowledged, per table."""
+def needed_rows(db: Reader) -> dict[str, set[str]]:
+    """Ids of the rows with pending work here (see _needing), per table."""
     found: dict[str, set[str]] = {}
-    for op in db.outbox():
-        if op.op == "insert":
-            found.setdefault(LOCAL[op.entity].name, set()).add(op.entity_id)
+    for entity, table in LOCAL.items():
+        if entity != "conflict":
+            ids = set(db._db.execute(union(*_needing(entity))).scalars())
+            if ids:
+                found[table.name] = ids
     return found
 
 
 def not_compared(db: Reader) -> dict[str, set[str]]:
-    """Rows the sanity check leaves out on both sides: unsent inserts, tickets with pending
-    work (kept whatever the scope says) with their worklog and tree runs, and assets that
-    such tickets or local-only rows (credential profile links) hold on to."""
-    found = pending_inserts(db)
+    """Rows the sanity check leaves out on both sides: rows with pending work (unsent
+    inserts, rows refused whole and not settled yet), tickets with pending work (kept
+    whatever the scope says) with their worklog and tree runs, and assets that such tickets
+    or local-only rows (credential profile links) hold on to."""
+    found = needed_rows(db)
     protected = protected_tickets(db)
     found.setdefault("tickets", set()).update(protected)
     a, t = schema.assets, schema.tickets
@@ -626,3 +702,63 @@ def synced_counts(
 def restart_pull(tx: Writer) -> None:
     """Pull everything again at the next pull (the outbox is left as it is)."""
     tx.set_meta(CURSOR, "0")
+
+
+def drop_unpulled(tx: Writer, pulled: Mapping[str, Collection[Any]]) -> int:
+    """After a pull from the start: the rows of these tables the server did not send are rows
+    it lacks (demo rows, rows it refused): deleted, so the cache equals the server, unless
+    work here still needs them (see _drop). Returns rows deleted."""
+    unpulled: dict[str, set[Any]] = {}
+    for name, keys in pulled.items():
+        key = schema.metadata.tables[name].c[_KEYS.get(name, "id")]
+        unpulled[name] = set(tx._db.execute(select(key)).scalars()).difference(keys)
+    return _drop_tables(tx, unpulled)
+
+
+def _drop_refused(tx: Writer) -> None:
+    """Rows the server refused whole, settled with "keep theirs": it has no such rows, so
+    neither has this cache, once nothing here needs them any more (a ticket waits for the
+    open conflict about its worklog entry, and goes when that is settled too)."""
+    c = schema.conflicts
+    settled = tx._db.execute(
+        select(c.c.entity, c.c.entity_id).where(c.c.field == WHOLE_ROW, c.c.resolution == "theirs")
+    )
+    refused: dict[str, set[Any]] = {}
+    for entity, entity_id in settled:
+        if entity in LOCAL:
+            refused.setdefault(LOCAL[entity].name, set()).add(entity_id)
+    _drop_tables(tx, refused)
+
+
+def _drop_tables(tx: Writer, keys: Mapping[str, Collection[Any]]) -> int:
+    """_drop for several tables, rows pointing elsewhere first."""
+    return sum(
+        _drop(tx, table.name, keys[table.name])
+        for table in reversed(schema.metadata.sorted_tables)
+        if table.name in keys
+    )
+
+
+def _drop(tx: Writer, name: str, keys: Collection[Any]) -> int:
+    """Delete these rows of a synced table, the server lacking them, except those this cache
+    still needs: rows with pending work (never lose a record), tickets it keeps for that work
+    with their worklog and tree runs, and rows other rows here point to. A ticket goes with
+    its worklog, tree runs, aliases and search rows. Returns rows deleted."""
+    if name == "tickets":
+        evicted = set(keys) - protected_tickets(tx) - _local_only_references(tx)
+        _evict(tx, evicted)
+        return len(evicted)
+    table = schema.metadata.tables[name]
+    key = table.c[_KEYS.get(name, "id")]
+    kept = needed_rows(tx).get(name, set())
+    for column in _columns_referencing(table):
+        kept.update(tx._db.execute(select(column).where(column.is_not(None))).scalars())
+    gone = sorted(set(keys) - kept)
+    protected = sorted(protected_tickets(tx)) if name in TICKET_CHILDREN else []
+    dropped = 0
+    for start in range(0, len(gone), 500):  # SQLite's bound-parameter limit
+        statement = delete(table).where(key.in_(gone[start : start + 500]))
+        if protected:
+            statement = statement.where(table.c.ticket_id.not_in(protected))
+        dropped += int(tx._db.execute(statement).rowcount)
+    return dropped

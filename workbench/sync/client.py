@@ -12,8 +12,10 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from filelock import FileLock, Timeout
 from sqlalchemy import Engine
@@ -177,7 +179,8 @@ class Synchronizer:
                 pushed = pushed.plus(self.push(engine))
                 with self.store.write() as tx:
                     sync_state.restart_pull(tx)
-                pulled = pulled.plus(self.pull(engine))
+                # Rows of those tables the server does not send again are rows it lacks.
+                pulled = pulled.plus(self.pull(engine, sweep=pulled.mismatched))
         except SQLAlchemyError as exc:
             cause = getattr(exc, "orig", None)
             if isinstance(cause, sqlite3.Error):
@@ -241,8 +244,12 @@ class Synchronizer:
                 renumbered = True
         return _Pushed(applied, duplicates, conflicts, renumbered)
 
-    def pull(self, engine: Engine) -> _Pulled:
+    def pull(self, engine: Engine, sweep: Collection[str] = ()) -> _Pulled:
+        """Pull the versions above the cursor. `sweep`: tables pulled from the start whose
+        rows the server did not send are deleted (unless work here still needs them)."""
         pulled = 0
+        # Keys of the rows pulled, per table swept; only the few tables that differed are.
+        seen: dict[str, set[Any]] = {table: set() for table in sweep}
         # One snapshot for the whole pull: windows and counts agree with the clock read first.
         snapshot = engine.execution_options(isolation_level="REPEATABLE READ")
         with snapshot.connect() as connection, connection.begin():
@@ -274,10 +281,14 @@ class Synchronizer:
                             chunk.rows[table][:0] = rows
                 with self.store.write() as tx:
                     sync_state.apply_chunk(tx, chunk)
+                for table, keys in seen.items():
+                    keys.update(chunk.keys(table))
                 pulled += chunk.size
                 after = upper
             with self.store.write() as tx:
                 sync_state.evict_out_of_scope(tx, scope)
+                if seen and start == 0:
+                    sync_state.drop_unpulled(tx, seen)
             # Sanity check: rows of the scope the server has vs. rows the cache has, both
             # without the rows of operations still pending here.
             with self.store.read() as db:

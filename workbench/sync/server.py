@@ -42,6 +42,7 @@ from workbench.store.sync_state import (
     WHOLE_ROW,
     PulledChunk,
     Scope,
+    carried_change,
     count_rows,
     scope_filter,
 )
@@ -162,8 +163,10 @@ class _Batch:
         self.numbers: list[int] = []  # ticket numbers taken for the batch's new tickets
 
     def take_numbers(self, ops: Sequence[OutboxOperation]) -> None:
-        """One round trip for the numbers of all tickets the batch creates."""
-        wanted = sum(1 for op in ops if op.entity == "ticket" and op.op == "insert")
+        """One round trip for the numbers of all tickets the batch creates (a ticket sent
+        again by "apply mine" too: if that resolution loses, its number is left unused)."""
+        changes = (carried_change(op) or op for op in ops)
+        wanted = sum(1 for op in changes if op.entity == "ticket" and op.op == "insert")
         if wanted:
             taken = self.db.execute(
                 select(central.ticket_numbers.next_value()).select_from(
@@ -374,6 +377,10 @@ class _Batch:
         self.conflicts += 1
 
     def _resolve(self, op: OutboxOperation) -> None:
+        """Resolved from both sides: the first resolution stands, and only its "apply mine"
+        value (or row) is applied, like any operation of its own. A later one changes no
+        value: the rows its cache shows otherwise get a new version, so that cache pulls them
+        again and converges."""
         c = central.conflicts
         resolved = self.db.execute(
             update(c)
@@ -384,8 +391,22 @@ class _Batch:
                 version=self.clock + 1,
             )
         )
-        # Resolved from both sides: the first resolution stands.
+        change = carried_change(op)
         if resolved.rowcount:
+            self.tick()
+            if change is not None:
+                self.apply(change)
+            return
+        self._send_again(c, int(op.entity_id))
+        if change is not None and change.entity in central.ENTITIES:
+            self._send_again(central.ENTITIES[change.entity], change.entity_id)
+
+    def _send_again(self, table: Table, key: Any) -> None:
+        """A new version for a row, its values unchanged: every cache pulls it again."""
+        again = self.db.execute(
+            update(table).where(table.c.id == key).values(version=self.clock + 1)
+        )
+        if again.rowcount:
             self.tick()
 
 

@@ -7,12 +7,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.exc import OperationalError
 
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.query import TicketQuery
 from workbench.services.tickets import TicketService
-from workbench.store import Store, sync_state
+from workbench.store import Store, schema, sync_state
 from workbench.sync import central, server
 
 
@@ -175,3 +176,41 @@ def test_a_ticket_gone_from_the_scope_in_a_pull_waits_for_its_pending_work(
 def test_the_scope_setting_is_checked() -> None:
     with pytest.raises(BadInput, match="mine, all"):
         sync_state.set_login(None, "postgresql://db/x", "ana", "everything")  # type: ignore[arg-type]
+
+
+def test_rows_the_server_did_not_send_go_unless_work_here_needs_them(
+    store: Store, service: TicketService
+) -> None:
+    noted = service.create(title="Keyboard", category="hardware", impact=3, urgency=3).ticket
+    resent = service.create(title="Plotter", category="hardware", impact=3, urgency=3).ticket
+    ghost = service.create(title="Monitor", category="hardware", impact=3, urgency=3).ticket
+    with store.write() as tx:
+        sync_state.acknowledge(tx, tx.client_id, 99)
+        # The server refused the plotter whole; "apply mine" sends it again, still pending.
+        tx._db.execute(
+            insert(schema.conflicts).values(
+                id=1,
+                entity="ticket",
+                entity_id=resent.id,
+                field=sync_state.WHOLE_ROW,
+                their_value="null",
+                their_author=server.NO_ROW,
+                mine_value="{}",
+                my_author="ana.lopez",
+                created_at=datetime.now(UTC),
+            )
+        )
+        sync_state.resolve_conflict(tx, 1, "mine", "ana.lopez")
+    service.note(noted.id, "pending")
+
+    with store.write() as tx:  # a pull from the start that brought none of them
+        dropped = sync_state.drop_unpulled(tx, {"tickets": set(), "worklog": set()})
+
+    assert dropped == 2  # the monitor and its opening entry
+    assert {s.ticket.id for s in service.find(TicketQuery())} == {noted.id, resent.id}
+    assert len(service.detail(noted.id).worklog) == 2
+    assert len(service.detail(resent.id).worklog) == 1
+    assert service.search("Monitor") == []
+    with store.read() as db:
+        assert db.worklog(ghost.id) == ()
+        assert sync_state.not_compared(db)["tickets"] == {noted.id, resent.id}
