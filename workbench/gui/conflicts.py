@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.errors import BadInput
+from workbench.gui.theme import problem_label
 from workbench.gui.worker import error_text
 from workbench.store import Store, sync_state
 from workbench.store.store import Reader
@@ -91,9 +92,7 @@ class ConflictsDialog(QDialog):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.summary = QLabel("Loading conflicts…")
         self.summary.setWordWrap(True)
-        self.problem = QLabel()
-        self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #b3261e")
+        self.problem = problem_label()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.keep_theirs = QPushButton("Keep theirs")
         self.apply_mine = QPushButton("Apply mine")

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.models import Channel, TicketDetail
 from workbench.core.policy import LEVEL_NAMES
+from workbench.gui.theme import problem_label
 from workbench.gui.worker import DbWorker, error_text
 from workbench.services.tickets import TicketService
 
@@ -92,9 +93,7 @@ class IntakeDialog(QDialog):
         self.impact = _level_box("1 — many people or a whole site", "3 — one person")
         self.urgency = _level_box("1 — work has stopped", "3 — can wait")
         self.preview = QLabel()
-        self.problem = QLabel()
-        self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #c62828")
+        self.problem = problem_label()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui.sync_status import read_state
+from workbench.gui.theme import problem_label
 from workbench.gui.worker import DbWorker, error_text
 from workbench.services.sync import connect_central
 from workbench.store import Store
@@ -53,9 +54,7 @@ class LoginDialog(QDialog):
             "into the cache."
         )
         note.setWordWrap(True)
-        self.problem = QLabel()
-        self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #c62828")
+        self.problem = problem_label()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )

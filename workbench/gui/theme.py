@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QLabel,
     QSpinBox,
     QWidget,
 )
@@ -21,8 +22,17 @@ _COMPACT_TABLES = """
 QHeaderView::section { padding: 2px 4px; min-width: 0px; }
 QTableView::item { padding: 0px 4px; }
 """
+ERROR_COLOR = "#c62828"  # a red that reads on the light and the dark theme
 DEFAULT_FONT_SIZE = 10  # points
 FONT_SIZES = (8, 20)
+
+
+def problem_label() -> QLabel:
+    """Where a form says why it refused what was entered (empty until then)."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {ERROR_COLOR}")
+    return label
 
 
 def current(settings: QSettings) -> tuple[str, int]:

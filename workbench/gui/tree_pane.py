@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.gui.theme import ERROR_COLOR
 from workbench.gui.tree_diagram import DiagramDialog
 from workbench.gui.tree_step import StepPanel, StepView, TreeChooser, snapshot
 from workbench.gui.worker import DbWorker, error_text
@@ -346,7 +347,7 @@ class TreePane(QWidget):
     def _say(self, text: str, error: bool = False) -> None:
         self.restart_new.hide()
         self.message.setText(text)
-        self.message.setStyleSheet("color: #c62828; font-weight: bold;" if error else "")
+        self.message.setStyleSheet(f"color: {ERROR_COLOR}; font-weight: bold;" if error else "")
         self.message.setVisible(bool(text))
 
     def _fail(self, error: Exception | str) -> None:
