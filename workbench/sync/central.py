@@ -179,9 +179,12 @@ def _password_in_place(url: URL) -> URL:
 def masked(url: str | URL) -> str:
     """The URL as it may appear in messages and logs: never with its password."""
     try:
-        return _password_in_place(make_url(url)).render_as_string(hide_password=True)
+        parsed = _password_in_place(make_url(url))
     except ArgumentError:
         return "<unparseable URL>"
+    if "sslpassword" in parsed.query:
+        parsed = parsed.update_query_dict({"sslpassword": "***"})
+    return parsed.render_as_string(hide_password=True)
 
 
 def parse_url(url: str) -> URL:
@@ -195,6 +198,12 @@ def parse_url(url: str) -> URL:
         raise BadInput(f"the central database must be PostgreSQL, not {parsed.drivername}")
     if not parsed.database:
         raise BadInput(f"{masked(parsed)} names no database")
+    if "sslpassword" in parsed.query:
+        # It would be kept in the cache with the URL; secrets live in the keyring only.
+        raise BadInput(
+            "the URL carries sslpassword (a client key's passphrase), which would be stored "
+            "with it: use a client key without a passphrase, readable only by you"
+        )
     # psycopg 3 is the driver; query options such as sslmode pass through to libpq.
     return _password_in_place(parsed).set(drivername="postgresql+psycopg")
 

@@ -189,7 +189,7 @@ class _Batch:
             # to render and parse, every batch); only the missing ones come back.
             listed = func.unnest(
                 bindparam("ids", sorted(ids), type_=ARRAY(table.c.id.type))
-            ).column_valued("id")
+            ).column_valued("wanted")  # not "id": inside EXISTS that is the table's own
             missing = self.db.execute(
                 select(listed).where(~exists().where(table.c.id == listed))
             ).scalars()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, create_engine, func, select, text
+from sqlalchemy import Connection, create_engine, delete, func, select, text
 from sqlalchemy.pool import NullPool
 
 from tests.integration.sync.conftest import Laptop
@@ -24,6 +24,7 @@ from workbench.core.models import Ticket
 from workbench.core.query import TicketQuery
 from workbench.store import Store, sync_state
 from workbench.store.database import DB_FILENAME
+from workbench.store.schema import worklog
 from workbench.store.sync_state import PulledChunk, Scope
 from workbench.sync import central, client, server
 from workbench.sync.client import SyncStopped
@@ -442,13 +443,18 @@ def test_a_client_clock_far_off_the_servers_is_flagged(
     assert abs(report.clock_skew_s - offset.total_seconds()) < 60
 
 
-def _local_only_ticket(laptop: Laptop) -> Ticket:
+def _local_only_ticket(laptop: Laptop, after_sync: bool = False) -> Ticket:
     """A ticket only this cache has (as demo data): created, then its operations forgotten."""
+    with laptop.store.read() as db:
+        next_id = db.next_mutation_id
     made = laptop.service.create(title="Demo", category="hardware", impact=3, urgency=3).ticket
     with laptop.store.write() as tx:
         tx._db.exec_driver_sql("DELETE FROM outbox")
-        tx._db.exec_driver_sql("DELETE FROM worklog")  # its opening entry was never sent
-        tx.set_meta("next_mutation_id", "1")
+        if after_sync:  # only its own opening entry: the others came from the server
+            tx._db.execute(delete(worklog).where(worklog.c.ticket_id == made.id))
+        else:
+            tx._db.exec_driver_sql("DELETE FROM worklog")  # its opening entry was never sent
+        tx.set_meta("next_mutation_id", str(next_id))
     return made
 
 
@@ -501,6 +507,21 @@ def test_an_update_of_a_row_the_server_lacks_is_a_visible_conflict_not_a_blocked
     assert len(ben.service.detail(local.id).worklog) == 1
     with ben.store.read() as db:
         assert sync_state.conflicts(db) == []
+
+
+def test_a_row_pointing_to_a_parent_the_server_lacks_is_refused_among_existing_parents(
+    laptops: Laptops, central_url: str
+) -> None:
+    ana, ben = laptops("ana.lopez"), laptops("ben.okafor")
+    ana.service.create(title="Real", category="hardware", impact=3, urgency=3)
+    ana.sync()  # the server's tickets table is not empty: the check must still look at ids
+    local = _local_only_ticket(ana, after_sync=True)
+    ana.service.note(local.id, "a note on a ticket only this cache has")
+
+    report = ana.sync()
+    assert (report.new_conflicts, report.renumbered) == (1, False)  # refused, visibly
+    assert _count(central_url, "worklog") == 1  # Real's opening entry; no orphan
+    assert ben.sync().mismatched == ()  # other caches keep pulling
 
 
 def test_keep_theirs_settles_a_refused_update_without_sending_the_row(

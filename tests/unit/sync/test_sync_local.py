@@ -88,6 +88,14 @@ def test_a_password_in_the_urls_query_is_treated_as_its_password() -> None:
     assert "hunter2" not in str(error)
 
 
+def test_a_client_key_passphrase_in_the_url_is_refused_and_never_shown() -> None:
+    url = "postgresql://ana@db.example/helpdesk?sslcert=a.crt&sslpassword=hunter2"
+    assert "hunter2" not in central.masked(url)
+    with pytest.raises(BadInput, match="sslpassword") as refused:
+        central.parse_url(url)
+    assert "hunter2" not in str(refused.value)
+
+
 def test_a_pulled_row_gets_the_pending_edit_on_top(store: Store, service: TicketService) -> None:
     ticket = service.create(title="Old", category="hardware", impact=3, urgency=3).ticket
     with store.write() as tx:
