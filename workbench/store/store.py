@@ -394,7 +394,8 @@ class Writer(Reader):
         re-applies pending edits on top of the rows it brings: the row then has the server's
         newer version while its field still shows the pending value, and the other side's
         value was never on screen. An edit of such a field is based where its pending edit was,
-        so the server still sees the other side's change as a conflict, not as seen."""
+        so the server still sees the other side's change as a conflict, not as seen. A pending
+        "apply mine" resolution carrying a value for the field counts as such an edit."""
         o = schema.outbox
         pending = self._db.execute(
             select(o.c.fields, o.c.base_version).where(
@@ -408,7 +409,17 @@ class Writer(Reader):
         for text, base in pending:
             if edited & set(json.loads(text)):
                 version = min(version, int(base))
-        return version
+        carried = func.json_extract(o.c.fields, "$.apply.field")  # see sync_state.APPLY
+        carried_base = self._db.scalar(
+            select(func.min(o.c.base_version)).where(
+                o.c.entity == "conflict",
+                func.json_extract(o.c.fields, "$.apply.entity") == entity,
+                func.json_extract(o.c.fields, "$.apply.entity_id") == entity_id,
+                carried.in_(sorted(edited)),
+                o.c.base_version < version,
+            )
+        )
+        return version if carried_base is None else min(version, int(carried_base))
 
     def insert_ticket(self, ticket: Ticket) -> None:
         row = codec.ticket_to_row(ticket)

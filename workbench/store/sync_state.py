@@ -577,8 +577,9 @@ def resolve_conflict(tx: Writer, conflict_id: int, keep: str, who: str) -> Confl
     """Keep theirs (the server's value stands) or mine (my value, shown here at once).
 
     Either way the resolution travels as one operation, so both sides see it; "mine" carries
-    the value, which the server applies only if no other resolution came first. "Theirs" on
-    a whole row the server refused for want of it removes the row here as well.
+    the value, which the server applies only if no other resolution came first. A whole row
+    the server refused for want of it is settled only by its author, whose "theirs" removes
+    the row here as well (see _drop_refused).
     """
     if keep not in ("theirs", "mine"):
         raise BadInput(f"keep 'theirs' or 'mine', not {keep!r}")
@@ -589,6 +590,14 @@ def resolve_conflict(tx: Writer, conflict_id: int, keep: str, who: str) -> Confl
     found = _conflict_from_row(row)
     if found.resolution is not None:
         raise BadInput(f"conflict {conflict_id} was resolved already ({found.resolution})")
+    if found.field == WHOLE_ROW and found.my_author != who:
+        # Every cache sees the conflict, but only the author's holds the row: another's
+        # "keep theirs" would have the author's cache delete its only copy.
+        raise BadInput(
+            f"conflict {conflict_id} is about a {found.entity} the server does not have: it "
+            f"exists only in the cache of {found.my_author}, so only {found.my_author} can "
+            "settle it"
+        )
     fields: dict[str, Any] = {"resolution": keep, "resolved_by": who}
     base_version = 0
     if keep == "mine" and found.field == WHOLE_ROW:
@@ -609,7 +618,7 @@ def resolve_conflict(tx: Writer, conflict_id: int, keep: str, who: str) -> Confl
             _refresh_sla_due(tx, found.entity_id)
     tx._db.execute(update(c).where(c.c.id == conflict_id).values(resolution=keep, resolved_by=who))
     if keep == "theirs" and found.field == WHOLE_ROW:
-        _drop_refused(tx)
+        _drop_refused(tx, found)
     tx._queue("conflict", str(conflict_id), "update", fields, base_version)
     return _conflict_from_row({**row, "resolution": keep, "resolved_by": who})
 
@@ -691,12 +700,26 @@ def count_rows(
 def synced_counts(
     db: Reader, leave_out: Mapping[str, Collection[str]], scope: Scope
 ) -> dict[str, int]:
-    """Rows per synced table in the scope, without the ids given per table."""
+    """Rows per synced table in the scope, without the ids given per table, and without the
+    rows made here that the server lacks (see _pulled_once): kept until their author settles
+    them, they would otherwise have every sync pull everything again."""
     tables = schema.metadata.tables
     return {
-        name: int(db._db.scalar(count_rows(tables, name, leave_out, scope)) or 0)
+        name: int(
+            db._db.scalar(count_rows(tables, name, leave_out, scope).where(_pulled_once(name))) or 0
+        )
         for name in SYNCED_TABLES
     }
+
+
+def _pulled_once(name: str) -> ColumnElement[bool]:
+    """The rows of a synced table that came from the server: a pull gives them the server's
+    version, rows made here keep 0. A worklog entry keeps 0 even when pulled back (the
+    worklog is append-only): the entries of tickets made here stand for those."""
+    table, t = schema.metadata.tables[name], schema.tickets
+    if name in TICKET_CHILDREN:
+        return table.c.ticket_id.not_in(select(t.c.id).where(t.c.version == 0))
+    return table.c.version != 0
 
 
 def restart_pull(tx: Writer) -> None:
@@ -706,28 +729,59 @@ def restart_pull(tx: Writer) -> None:
 
 def drop_unpulled(tx: Writer, pulled: Mapping[str, Collection[Any]]) -> int:
     """After a pull from the start: the rows of these tables the server did not send are rows
-    it lacks (demo rows, rows it refused): deleted, so the cache equals the server, unless
-    work here still needs them (see _drop). Returns rows deleted."""
+    it lacks: deleted, so the cache equals the server, unless work here still needs them (see
+    _drop). Only rows that came from the server (version above 0): one made here (a refused
+    insert) goes only by its author's "keep theirs", so neither does a ticket holding one.
+    Returns rows deleted."""
+    tables = schema.metadata.tables
     unpulled: dict[str, set[Any]] = {}
     for name, keys in pulled.items():
-        key = schema.metadata.tables[name].c[_KEYS.get(name, "id")]
-        unpulled[name] = set(tx._db.execute(select(key)).scalars()).difference(keys)
+        table = tables[name]
+        key = table.c[_KEYS.get(name, "id")]
+        pulled_once = select(key).where(table.c.version != 0)
+        unpulled[name] = set(tx._db.execute(pulled_once).scalars()).difference(keys)
+    if "tickets" in unpulled:
+        for name in TICKET_CHILDREN:
+            child = tables[name]
+            made_here = select(child.c.ticket_id).where(child.c.version == 0)
+            unpulled["tickets"].difference_update(tx._db.execute(made_here).scalars())
     return _drop_tables(tx, unpulled)
 
 
-def _drop_refused(tx: Writer) -> None:
-    """Rows the server refused whole, settled with "keep theirs": it has no such rows, so
-    neither has this cache, once nothing here needs them any more (a ticket waits for the
-    open conflict about its worklog entry, and goes when that is settled too)."""
-    c = schema.conflicts
-    settled = tx._db.execute(
-        select(c.c.entity, c.c.entity_id).where(c.c.field == WHOLE_ROW, c.c.resolution == "theirs")
+def _drop_refused(tx: Writer, found: Conflict) -> None:
+    """Its author's "keep theirs" on a row the server refused whole: the server has no such
+    row, so neither has this cache, if it never came from the server (version 0; "apply
+    mine" may have sent it since) and nothing here needs it any more (no open conflict or
+    pending work, see _drop). A ticket waits for the open conflict about its worklog entry or
+    tree run, and goes with the last of them if its own was settled "theirs" too."""
+    table = LOCAL.get(found.entity)
+    if table is None:
+        return
+    refused = {table.name: {found.entity_id}}
+    if table.name in TICKET_CHILDREN:
+        ticket_id = tx._db.scalar(select(table.c.ticket_id).where(table.c.id == found.entity_id))
+        c = schema.conflicts
+        ticket_settled = select(c.c.id).where(
+            c.c.entity == "ticket",
+            c.c.entity_id == ticket_id,
+            c.c.field == WHOLE_ROW,
+            c.c.resolution == "theirs",
+        )
+        if ticket_id is not None and tx._db.scalar(ticket_settled) is not None:
+            refused["tickets"] = {ticket_id}
+    _drop_tables(tx, {name: _made_here_unclaimed(tx, name, keys) for name, keys in refused.items()})
+
+
+def _made_here_unclaimed(tx: Writer, name: str, keys: Collection[str]) -> set[str]:
+    """Of these rows, those that never came from the server (version 0) and that no open
+    conflict is about."""
+    table, c = schema.metadata.tables[name], schema.conflicts
+    entity = next(e for e, t in LOCAL.items() if t is table)
+    open_about = select(c.c.entity_id).where(c.c.entity == entity, c.c.resolution.is_(None))
+    statement = select(table.c.id).where(
+        table.c.id.in_(sorted(keys)), table.c.version == 0, table.c.id.not_in(open_about)
     )
-    refused: dict[str, set[Any]] = {}
-    for entity, entity_id in settled:
-        if entity in LOCAL:
-            refused.setdefault(LOCAL[entity].name, set()).add(entity_id)
-    _drop_tables(tx, refused)
+    return set(tx._db.execute(statement).scalars())
 
 
 def _drop_tables(tx: Writer, keys: Mapping[str, Collection[Any]]) -> int:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import OperationalError
 
 from workbench.core.errors import BadInput, NotFound
@@ -192,8 +192,15 @@ def test_rows_the_server_did_not_send_go_unless_work_here_needs_them(
     noted = service.create(title="Keyboard", category="hardware", impact=3, urgency=3).ticket
     resent = service.create(title="Plotter", category="hardware", impact=3, urgency=3).ticket
     ghost = service.create(title="Monitor", category="hardware", impact=3, urgency=3).ticket
+    made_here = service.create(title="Scanner", category="hardware", impact=3, urgency=3).ticket
     with store.write() as tx:
         sync_state.acknowledge(tx, tx.client_id, 99)
+        # The monitor came from the server (as demo data does: a version, no opening entry
+        # written here); the scanner never did, and goes only by its author's decision.
+        tx._db.execute(
+            update(schema.tickets).where(schema.tickets.c.id == ghost.id).values(version=4)
+        )
+        tx._db.execute(delete(schema.worklog).where(schema.worklog.c.ticket_id == ghost.id))
         # The server refused the plotter whole; "apply mine" sends it again, still pending.
         tx._db.execute(
             insert(schema.conflicts).values(
@@ -214,11 +221,11 @@ def test_rows_the_server_did_not_send_go_unless_work_here_needs_them(
     with store.write() as tx:  # a pull from the start that brought none of them
         dropped = sync_state.drop_unpulled(tx, {"tickets": set(), "worklog": set()})
 
-    assert dropped == 2  # the monitor and its opening entry
-    assert {s.ticket.id for s in service.find(TicketQuery())} == {noted.id, resent.id}
+    assert dropped == 1  # the monitor
+    assert {s.ticket.id for s in service.find(TicketQuery())} == {noted.id, resent.id, made_here.id}
     assert len(service.detail(noted.id).worklog) == 2
     assert len(service.detail(resent.id).worklog) == 1
     assert service.search("Monitor") == []
+    assert len(service.detail(made_here.id).worklog) == 1
     with store.read() as db:
-        assert db.worklog(ghost.id) == ()
         assert sync_state.not_compared(db)["tickets"] == {noted.id, resent.id}
