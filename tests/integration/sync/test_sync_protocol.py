@@ -130,19 +130,25 @@ def test_an_edit_made_during_a_pull_is_not_taken_as_having_seen_the_pulled_value
     assert mine == ["Scanner jammed (ben 1)", "Scanner jammed (ben 2)"]
 
 
-def test_same_field_makes_one_conflict_seen_by_both_and_resolvable(laptops: Laptops) -> None:
-    ana, ben = laptops("ana.lopez"), laptops("ben.okafor")
+def title_conflict(ana: Laptop, ben: Laptop) -> tuple[Ticket, sync_state.Conflict]:
+    """Ana and Ben retitle one ticket; Ana's came first: Ben's push makes a conflict."""
     ticket = ana.service.create(title="Scanner", category="hardware", impact=3, urgency=3).ticket
     ana.sync()
     ben.sync()
-
     ana.service.update(ticket.id, {"title": "Scanner offline"})
     ben.service.update(ticket.id, {"title": "Scanner paper jam"})
     ana.sync()
-    report = ben.sync()
+    assert ben.sync().new_conflicts == 1
     ana.sync()
+    with ana.store.read() as db:
+        (conflict,) = sync_state.conflicts(db)
+    return ticket, conflict
 
-    assert report.new_conflicts == 1
+
+def test_same_field_makes_one_conflict_seen_by_both_and_resolvable(laptops: Laptops) -> None:
+    ana, ben = laptops("ana.lopez"), laptops("ben.okafor")
+    ticket, _ = title_conflict(ana, ben)
+
     for laptop in (ana, ben):
         with laptop.store.read() as db:
             (conflict,) = sync_state.conflicts(db)

@@ -8,9 +8,13 @@ import pytest
 from sqlalchemy import update
 
 from tests.integration.sync.conftest import Laptop
-from tests.integration.sync.test_sync_protocol import _central_ticket, _count, _local_only_ticket
+from tests.integration.sync.test_sync_protocol import (
+    _central_ticket,
+    _count,
+    _local_only_ticket,
+    title_conflict,
+)
 from workbench.core.errors import BadInput, NotFound
-from workbench.core.models import Ticket
 from workbench.store import sync_state
 from workbench.store.schema import tickets
 from workbench.sync import central
@@ -18,21 +22,6 @@ from workbench.sync import central
 pytestmark = pytest.mark.services
 
 Laptops = Callable[..., Laptop]
-
-
-def _title_conflict(ana: Laptop, ben: Laptop) -> tuple[Ticket, sync_state.Conflict]:
-    """Ana and Ben retitle one ticket; Ana's came first: Ben's push makes a conflict."""
-    ticket = ana.service.create(title="Scanner", category="hardware", impact=3, urgency=3).ticket
-    ana.sync()
-    ben.sync()
-    ana.service.update(ticket.id, {"title": "Scanner offline"})
-    ben.service.update(ticket.id, {"title": "Scanner paper jam"})
-    ana.sync()
-    assert ben.sync().new_conflicts == 1
-    ana.sync()
-    with ana.store.read() as db:
-        (conflict,) = sync_state.conflicts(db)
-    return ticket, conflict
 
 
 def _resolved(laptop: Laptop) -> list[tuple[str | None, str | None]]:
@@ -44,7 +33,7 @@ def test_apply_mine_after_a_keep_theirs_that_came_first_applies_nothing(
     laptops: Laptops, central_url: str
 ) -> None:
     ana, ben = laptops("ana.lopez"), laptops("ben.okafor")
-    ticket, conflict = _title_conflict(ana, ben)
+    ticket, conflict = title_conflict(ana, ben)
     with ana.store.write() as tx:
         sync_state.resolve_conflict(tx, conflict.id, "theirs", "ana.lopez")
     ana.sync()
@@ -66,7 +55,7 @@ def test_apply_mine_that_stands_records_who_set_the_field(
     laptops: Laptops, central_url: str
 ) -> None:
     ana, ben = laptops("ana.lopez"), laptops("ben.okafor")
-    ticket, conflict = _title_conflict(ana, ben)
+    ticket, conflict = title_conflict(ana, ben)
     with ben.store.write() as tx:
         sync_state.resolve_conflict(tx, conflict.id, "mine", "ben.okafor")
         (op,) = tx.outbox()  # one operation: the decision with its value
@@ -88,7 +77,7 @@ def test_a_resolution_queued_in_the_old_shape_is_still_accepted(
     laptops: Laptops, central_url: str
 ) -> None:
     ana, ben = laptops("ana.lopez"), laptops("ben.okafor")
-    ticket, conflict = _title_conflict(ana, ben)
+    ticket, conflict = title_conflict(ana, ben)
     # As an older version queued "apply mine": a field update, then the bare resolution.
     with ben.store.write() as tx:
         version = tx.ticket(ticket.id).version
@@ -241,7 +230,7 @@ def test_an_edit_after_a_pending_apply_mine_is_based_where_that_value_was(
     laptops: Laptops, central_url: str
 ) -> None:
     ana, ben, cara = laptops("ana.lopez"), laptops("ben.okafor"), laptops("cara.nguyen")
-    ticket, conflict = _title_conflict(ana, ben)
+    ticket, conflict = title_conflict(ana, ben)
     with ben.store.write() as tx:  # "apply mine", queued before Cara's retitle arrives
         sync_state.resolve_conflict(tx, conflict.id, "mine", "ben.okafor")
     cara.sync()
