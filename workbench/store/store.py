@@ -49,6 +49,17 @@ from workbench.store.search import RANKED_HITS, REINDEX_TOUCHED, fts_query
 # Fields set by every change, where the newest value wins (the server never makes a conflict
 # of them).
 LATEST_WINS = frozenset({"updated_at"})
+# The field of an "apply mine" resolution that carries its value: the conflict's entity,
+# entity_id, field and value (field "*": the row's fields, sent again as an insert). The
+# server applies it only if that resolution is the one that stands.
+APPLY = "apply"
+
+
+def carried(part: str) -> Any:
+    """One part (entity, entity_id, field, value) of the value an outbox operation carries
+    under APPLY, in SQL: NULL for operations that carry none."""
+    return func.json_extract(schema.outbox.c.fields, f"$.{APPLY}.{part}")
+
 
 _t = schema.tickets
 _r = schema.requesters
@@ -409,13 +420,12 @@ class Writer(Reader):
         for text, base in pending:
             if edited & set(json.loads(text)):
                 version = min(version, int(base))
-        carried = func.json_extract(o.c.fields, "$.apply.field")  # see sync_state.APPLY
         carried_base = self._db.scalar(
             select(func.min(o.c.base_version)).where(
                 o.c.entity == "conflict",
-                func.json_extract(o.c.fields, "$.apply.entity") == entity,
-                func.json_extract(o.c.fields, "$.apply.entity_id") == entity_id,
-                carried.in_(sorted(edited)),
+                carried("entity") == entity,
+                carried("entity_id") == entity_id,
+                carried("field").in_(sorted(edited)),
                 o.c.base_version < version,
             )
         )

@@ -35,7 +35,7 @@ from sqlalchemy import (
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.models import OutboxOperation
 from workbench.store import codec, schema
-from workbench.store.store import Reader, Writer
+from workbench.store.store import APPLY, Reader, Writer, carried
 
 CURSOR = "sync_cursor"
 LAST_SYNC = "last_sync"
@@ -51,10 +51,6 @@ DEFAULT_SCOPE = "mine"
 CLOSED_KEPT = timedelta(days=90)
 # A conflict about a whole row (an update of a row the server does not have).
 WHOLE_ROW = "*"
-# The field of an "apply mine" resolution that carries its value: the conflict's entity,
-# entity_id, field and value (field WHOLE_ROW: the row's fields, sent again as an insert). The
-# server applies it only if that resolution is the one that stands.
-APPLY = "apply"
 
 # What an outbox operation's entity names in the cache.
 LOCAL: dict[str, Table] = {
@@ -380,16 +376,16 @@ def carried_change(op: OutboxOperation) -> OutboxOperation | None:
     """The change an "apply mine" resolution carries, as an operation on the conflict's row
     (an insert of a whole row, else an update of the field); None for any other operation,
     and for resolutions queued before they carried their value (then a separate update)."""
-    carried = op.fields.get(APPLY) if op.entity == "conflict" else None
-    if carried is None:
+    change = op.fields.get(APPLY) if op.entity == "conflict" else None
+    if change is None:
         return None
-    whole = carried["field"] == WHOLE_ROW
+    whole = change["field"] == WHOLE_ROW
     return dataclasses.replace(
         op,
-        entity=carried["entity"],
-        entity_id=carried["entity_id"],
+        entity=change["entity"],
+        entity_id=change["entity_id"],
         op="insert" if whole else "update",
-        fields=carried["value"] if whole else {carried["field"]: carried["value"]},
+        fields=change["value"] if whole else {change["field"]: change["value"]},
     )
 
 
@@ -400,9 +396,7 @@ def _needing(entity: str) -> list[Select[Any]]:
     o, c = schema.outbox, schema.conflicts
     return [
         select(o.c.entity_id).where(o.c.entity == entity),
-        select(func.json_extract(o.c.fields, f"$.{APPLY}.entity_id")).where(
-            o.c.entity == "conflict", func.json_extract(o.c.fields, f"$.{APPLY}.entity") == entity
-        ),
+        select(carried("entity_id")).where(o.c.entity == "conflict", carried("entity") == entity),
         select(c.c.entity_id).where(
             c.c.entity == entity, c.c.field == WHOLE_ROW, c.c.resolution.is_(None)
         ),
@@ -785,34 +779,39 @@ def _made_here_unclaimed(tx: Writer, name: str, keys: Collection[str]) -> set[st
 
 
 def _drop_tables(tx: Writer, keys: Mapping[str, Collection[Any]]) -> int:
-    """_drop for several tables, rows pointing elsewhere first."""
+    """_drop for several tables, rows pointing elsewhere first. What pending work needs is
+    read once: deleting rows the server lacks changes neither the outbox nor the conflicts."""
+    needed, protected = needed_rows(tx), protected_tickets(tx)
     return sum(
-        _drop(tx, table.name, keys[table.name])
+        _drop(tx, table.name, keys[table.name], needed.get(table.name, set()), protected)
         for table in reversed(schema.metadata.sorted_tables)
         if table.name in keys
     )
 
 
-def _drop(tx: Writer, name: str, keys: Collection[Any]) -> int:
+def _drop(
+    tx: Writer, name: str, keys: Collection[Any], needed: set[Any], protected: set[str]
+) -> int:
     """Delete these rows of a synced table, the server lacking them, except those this cache
-    still needs: rows with pending work (never lose a record), tickets it keeps for that work
-    with their worklog and tree runs, and rows other rows here point to. A ticket goes with
-    its worklog, tree runs, aliases and search rows. Returns rows deleted."""
+    still needs: rows with pending work (`needed`: never lose a record), tickets it keeps for
+    that work (`protected`) with their worklog and tree runs, and rows other rows here point
+    to. A ticket goes with its worklog, tree runs, aliases and search rows. Returns rows
+    deleted."""
     if name == "tickets":
-        evicted = set(keys) - protected_tickets(tx) - _local_only_references(tx)
+        evicted = set(keys) - protected - _local_only_references(tx)
         _evict(tx, evicted)
         return len(evicted)
     table = schema.metadata.tables[name]
     key = table.c[_KEYS.get(name, "id")]
-    kept = needed_rows(tx).get(name, set())
+    kept = set(needed)
     for column in _columns_referencing(table):
         kept.update(tx._db.execute(select(column).where(column.is_not(None))).scalars())
     gone = sorted(set(keys) - kept)
-    protected = sorted(protected_tickets(tx)) if name in TICKET_CHILDREN else []
+    kept_tickets = sorted(protected) if name in TICKET_CHILDREN else []
     dropped = 0
     for start in range(0, len(gone), 500):  # SQLite's bound-parameter limit
         statement = delete(table).where(key.in_(gone[start : start + 500]))
-        if protected:
-            statement = statement.where(table.c.ticket_id.not_in(protected))
+        if kept_tickets:
+            statement = statement.where(table.c.ticket_id.not_in(kept_tickets))
         dropped += int(tx._db.execute(statement).rowcount)
     return dropped
