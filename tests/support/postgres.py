@@ -2,7 +2,7 @@
 
 ``pg_server`` (session) is either the server named by ``WORKBENCH_TEST_PG_URL``
 or a throw-away cluster made with ``initdb``/``pg_ctl`` in a temp dir, listening
-on 127.0.0.1 with trust auth, stopped and deleted at the end of the session.
+on 127.0.0.1 with trust auth for the superuser (SCRAM for every other role), stopped and deleted at the end of the session.
 ``pg_database`` (function) is a freshly created, empty database on it, dropped
 after the test.
 
@@ -202,9 +202,13 @@ class TempPgCluster:
         )  # fmt: skip
         if result.returncode != 0:
             raise ServiceStartError(f"initdb failed\n{_describe(result)}")
-        # Replace initdb's pg_hba.conf: trust, but only over loopback and our private socket.
+        # Replace initdb's pg_hba.conf: only loopback and our private socket. The superuser
+        # (the tests' admin account) is trusted; every other role, such as a technician's
+        # own login, signs in with its SCRAM-SHA-256 password over TCP.
         (self.datadir / "pg_hba.conf").write_text(
-            f"local all all trust\nhost all all {HOST}/32 trust\nhost all all ::1/128 trust\n",
+            f"local all all trust\n"
+            f"host all {SUPERUSER} {HOST}/32 trust\nhost all {SUPERUSER} ::1/128 trust\n"
+            f"host all all {HOST}/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n",
             encoding="utf-8",
         )
         with (self.datadir / "postgresql.conf").open("a", encoding="utf-8") as conf:

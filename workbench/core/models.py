@@ -52,9 +52,17 @@ class Priority(StrEnum):
 
 
 class Role(StrEnum):
+    """What a technician may do (DESIGN.md §11); the central database enforces it."""
+
     AGENT = "agent"
     FIELD = "field"
     LEAD = "lead"
+    ADMIN = "admin"
+
+    @property
+    def leads(self) -> bool:
+        """Approves recipes and trees, sets the policy, settles others' conflicts."""
+        return self in (Role.LEAD, Role.ADMIN)
 
 
 class AssetStatus(StrEnum):
@@ -88,6 +96,8 @@ class Technician:
     tier: int
     role: Role
     sites: tuple[str, ...] = ()
+    email: str = ""
+    active: bool = True  # False: retired (history kept, may no longer sync)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +108,7 @@ class Requester:
     phone: str
     department: str
     site_id: str | None
+    active: bool = True  # False: gone from the directory (tickets keep them)
 
 
 @dataclass(frozen=True, slots=True)

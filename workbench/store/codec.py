@@ -146,11 +146,13 @@ def site_from_row(row: Row) -> Site:
 
 
 def technician_from_row(row: Row) -> Technician:
-    return record_from_row(Technician, row, role=Role, sites=lambda text: tuple(json.loads(text)))
+    return record_from_row(
+        Technician, row, role=Role, sites=lambda text: tuple(json.loads(text)), active=bool
+    )
 
 
 def requester_from_row(row: Row) -> Requester:
-    return record_from_row(Requester, row)
+    return record_from_row(Requester, row, active=bool)
 
 
 def asset_from_row(row: Row) -> Asset:

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 DB_FILENAME = "workbench.sqlite3"
 # Revisions this program knows, oldest first; the last is the head (a test checks Alembic agrees).
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 HEAD = REVISIONS[-1]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 

@@ -69,6 +69,9 @@ technicians = Table(
     Column("role", String, nullable=False),
     Column("sites", Text, nullable=False, server_default="[]"),
     Column("version", Integer, nullable=False, server_default="0"),
+    # Migration 0008. Integers, not booleans: the central mirror keeps the cache's types.
+    Column("email", String, nullable=False, server_default=""),
+    Column("active", Integer, nullable=False, server_default="1"),
 )
 
 requesters = Table(
@@ -81,6 +84,7 @@ requesters = Table(
     Column("department", String, nullable=False, server_default=""),
     Column("site_id", String, ForeignKey("sites.id"), nullable=True),
     Column("version", Integer, nullable=False, server_default="0"),
+    Column("active", Integer, nullable=False, server_default="1"),  # migration 0008
     Index("ix_requesters_name", "name"),
     Index("ix_requesters_email", "email"),
 )
@@ -236,6 +240,8 @@ trees = Table(
     Column("digest", String, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False, server_default="0"),
+    # Migration 0008: the lead who approved it (set by the central from who pushed it).
+    Column("approved_by", String, nullable=True),
     Index("ix_trees_category", "category"),
 )
 
@@ -293,6 +299,21 @@ recipes = Table(
     Column("protocol", String, nullable=False),
     Column("shell", String, nullable=False),
     Column("source", Text, nullable=False),  # the YAML as written, validated again when read
+    Column("digest", String, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False, server_default="0"),
+    # Migration 0008: the lead who approved it; a connected cache runs only approved ones.
+    Column("approved_by", String, nullable=True),
+)
+
+# Added by migration 0008: the help desk's SLA policy as the central holds it (one row,
+# id "sla"), pulled like reference data; without it the shipped resources/sla.yaml rules.
+policies = Table(
+    "policies",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("policy_version", Integer, nullable=False),  # 1, 2, … per `central policy set`
+    Column("source", Text, nullable=False),  # the YAML as set, validated again when read
     Column("digest", String, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False, server_default="0"),

@@ -66,6 +66,7 @@ LOCAL: dict[str, Table] = {
 TICKET_CHILDREN = ("worklog", "tree_runs")
 SYNCED_TABLES = (
     "sites",
+    "policies",
     "technicians",
     "requesters",
     "assets",

@@ -129,6 +129,7 @@ def _mirror(table: Table, key: str) -> Table:
 
 
 sites = _mirror(local.sites, "id")
+policies = _mirror(local.policies, "id")  # revision c0004
 technicians = _mirror(local.technicians, "login")
 requesters = _mirror(local.requesters, "id")
 assets = _mirror(local.assets, "id")
@@ -141,9 +142,44 @@ tree_runs = _mirror(local.tree_runs, "id")  # revision c0002
 Index("ix_worklog_ticket", worklog.c.ticket_id)
 Index("ix_tree_runs_ticket", tree_runs.c.ticket_id)
 
+# Every version of the policy, as set (revision c0004; append-only).
+policy_history = Table(
+    "policy_history",
+    metadata,
+    Column("id", String, nullable=False),
+    Column("policy_version", Integer, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("digest", String, nullable=False),
+    Column("set_by", String, nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("id", "policy_version"),
+)
+
+# Remote jobs and administrative changes (revision c0004): append-only for every role, its
+# author included (a trigger refuses updates, deletes and truncation). Pushed, never pulled.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", String, primary_key=True),  # made where it happened: a resend is a no-op
+    Column("kind", String, nullable=False),  # remote_job | technician | site | import | policy
+    Column("technician", String, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("host", String, nullable=True),
+    Column("port", Integer, nullable=True),
+    Column("recipe_id", String, nullable=True),
+    Column("params", Text, nullable=True),  # JSON, secrets as ********
+    Column("outcome", String, nullable=True),
+    Column("exit_code", Integer, nullable=True),
+    Column("ticket_id", String, nullable=True),
+    Column("ticket_ref", String, nullable=True),
+    Column("detail", Text, nullable=False),
+)
+
 # Pull order: parents before children, so foreign keys of the cache hold inside each chunk.
 SYNCED: tuple[Table, ...] = (
     sites,
+    policies,
     technicians,
     requesters,
     assets,
@@ -162,6 +198,7 @@ ENTITIES: dict[str, Table] = {
     "tree": trees,
     "tree_run": tree_runs,
     "conflict": conflicts,
+    "audit": audit_events,  # push only
 }
 KEYS: dict[str, str] = {t.name: ("login" if t is technicians else "id") for t in SYNCED}
 
