@@ -16,7 +16,7 @@ DEMO_TICKETS = 3000
 LAZY_COMMANDS = {
     "ticket": "workbench.cli.tickets:ticket",
     "tree": "workbench.cli.trees:tree",
-    "central": "workbench.cli.sync:central_group",
+    "central": "workbench.cli.central:central_group",
     "login": "workbench.cli.sync:login",
     "sync": "workbench.cli.sync:sync",
     "conflicts": "workbench.cli.sync:conflicts",

@@ -1,4 +1,4 @@
-"""`central init`, `login`, `sync`, `conflicts list|resolve`, `status` (DESIGN.md §5)."""
+"""`login`, `sync`, `conflicts list|resolve`, `status` (DESIGN.md §5)."""
 
 from __future__ import annotations
 
@@ -15,23 +15,6 @@ from workbench.services.sync import connect_central
 from workbench.store import sync_state
 from workbench.sync import central
 from workbench.sync.client import Synchronizer
-
-
-@click.group("central")
-def central_group() -> None:
-    """The central PostgreSQL database."""
-
-
-@central_group.command("init")
-@click.option("--url", required=True, help="postgresql://USER@HOST[:PORT]/DATABASE[?sslmode=…]")
-@json_option
-def central_init(url: str, as_json: bool) -> None:
-    """Create or upgrade the central schema (safe to run again)."""
-    revision = central.init_central(url)
-    if as_json:
-        render.emit_json({"url": central.masked(url), "revision": revision})
-    else:
-        click.echo(f"Central database {central.masked(url)} is at revision {revision}.")
 
 
 @click.command()

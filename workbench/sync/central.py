@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    func,
 )
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -140,6 +141,10 @@ trees = _mirror(local.trees, "id")  # revision c0002
 tree_runs = _mirror(local.tree_runs, "id")  # revision c0002
 # A scoped pull reads a ticket's children by ticket (revision c0002).
 Index("ix_worklog_ticket", worklog.c.ticket_id)
+# Imports find people and assets by their natural keys (revision c0004).
+Index("ix_requesters_email", func.lower(requesters.c.email))
+Index("ix_assets_tag", assets.c.tag)
+Index("ix_assets_serial", assets.c.serial)
 Index("ix_tree_runs_ticket", tree_runs.c.ticket_id)
 
 # Every version of the policy, as set (revision c0004; append-only).
@@ -174,6 +179,9 @@ audit_events = Table(
     Column("ticket_id", String, nullable=True),
     Column("ticket_ref", String, nullable=True),
     Column("detail", Text, nullable=False),
+    Index("ix_audit_events_at", "at"),
+    Index("ix_audit_events_host", "host"),
+    Index("ix_audit_events_technician", "technician"),
 )
 
 # Pull order: parents before children, so foreign keys of the cache hold inside each chunk.
@@ -298,7 +306,22 @@ def unreachable(url: str | URL, exc: SQLAlchemyError) -> CentralError:
     """A one-line error naming the server without its password (libpq's text has none)."""
     detail = str(getattr(exc, "orig", exc)).strip().splitlines()
     reason = detail[0] if detail else type(exc).__name__
+    login = _quoted(reason)
+    if "is not permitted to log in" in reason:
+        reason = (
+            f"{login} may not sign in (retired, or not enrolled); the work not yet sent "
+            "stays in this cache"
+        )
+    elif "password authentication failed" in reason:
+        reason = f"wrong password for {login} (or no such login); nothing was changed"
     return CentralError(f"central database {masked(url)}: {reason}")
+
+
+def _quoted(reason: str) -> str:
+    """The role libpq's message names between double quotes."""
+    start = reason.find('"')
+    end = reason.find('"', start + 1)
+    return reason[start + 1 : end] if 0 <= start < end else "this login"
 
 
 def init_central(url: str) -> str:

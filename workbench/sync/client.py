@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from workbench.core.errors import StoreError, WorkbenchError
 from workbench.store import Store, Writer, sync_state
 from workbench.sync import central, server
+from workbench.sync.identity import acting_as
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +259,8 @@ class Synchronizer:
             skew = (datetime.now(UTC) - server_now).total_seconds()
             with self.store.read() as db:
                 mode = self.scope or sync_state.scope_mode(db)
+            # The scope is the signed-in technician's, whatever the cache says it is.
+            acting_as(connection, self.technician)
             scope = server.scope_of(connection, self.technician, mode, server_now)
             with self.store.write() as tx:
                 if sync_state.start_scope(tx, scope):

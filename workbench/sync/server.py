@@ -47,6 +47,7 @@ from workbench.store.sync_state import (
     scope_filter,
 )
 from workbench.sync import central
+from workbench.sync.identity import Identity, acting_as
 
 # Created with ids people choose (a tree's id is its file's): two caches may create the same
 # one. Every other entity is created under a fresh UUID, so an existing id is a replay.
@@ -149,14 +150,21 @@ def _insert_rows(
 
 # Inserts of rows created under fresh UUIDs: collected per table and sent as one statement
 # each (any other operation sends them first, so an update always finds its row).
-_BUFFERED = {"ticket", "worklog", "tree_run"}
+_BUFFERED = {"ticket", "worklog", "tree_run", "audit"}
+# Rows that record the lead who approved them: the one who pushes them (DESIGN.md §11).
+_APPROVED = {"tree", "recipe"}
+SETTLE_RULE = "only a lead may settle another technician's conflict"
 
 
 class _Batch:
-    def __init__(self, db: Connection, technician: str, clock: int) -> None:
+    def __init__(self, db: Connection, who: Identity, technician: str, clock: int) -> None:
         self.db = db
+        self.who = who
         self.technician = technician
         self.clock = clock
+        # Per table: None when the signed-in technician may write it, else the rule in words
+        # (the central's own wb_refusal, asked once per table and batch).
+        self.refusals: dict[str, str | None] = {}
         self.conflicts = 0
         self.parents: set[tuple[str, Any]] = set()  # (table, id) known to exist
         self.buffered: dict[Table, list[dict[str, Any]]] = {}
@@ -211,6 +219,11 @@ class _Batch:
         table = central.ENTITIES.get(op.entity)
         if table is None or op.op not in ("insert", "update"):
             raise PushRejected(f"operation {op.mutation_id}: unknown {op.entity} {op.op}")
+        rule = None if op.entity == "conflict" else self._refusal(table)
+        if rule is not None:
+            # Refused by the role: visible to its author as a conflict naming the rule.
+            self._conflict(op, WHOLE_ROW, None, rule, op.fields)
+            return
         if op.entity in _BUFFERED and op.op == "insert":
             self._buffer(table, op)
             return
@@ -222,6 +235,24 @@ class _Batch:
         else:
             self._update(table, op)
 
+    def _refusal(self, table: Table) -> str | None:
+        """Why the signed-in technician may not write this table (None: they may). The
+        owner's account is trusted; PostgreSQL's row-level security holds the same rules,
+        so a cache that skipped this check would have its whole batch refused."""
+        if self.who.owner:
+            return None
+        if table.name not in self.refusals:
+            self.refusals[table.name] = self.db.scalar(select(func.wb_refusal(table.name)))
+        return self.refusals[table.name]
+
+    def _approver(self) -> str | None:
+        """Who approves a tree or recipe this batch writes: its pusher, when a lead."""
+        if self.who.owner:
+            t = central.technicians
+            role = self.db.scalar(select(t.c.role).where(t.c.login == self.technician))
+            return self.technician if role in ("lead", "admin") else None
+        return self.technician if self.who.role is not None and self.who.role.leads else None
+
     def _new_row(self, table: Table, op: OutboxOperation) -> dict[str, Any] | None:
         """The row an insert creates, at the next version; None when it points to a parent
         the server lacks (then refused, visibly)."""
@@ -229,9 +260,17 @@ class _Batch:
         if self._refused(op, values):
             return None
         values.update(id=op.entity_id, version=self.clock + 1, changed_by=self.technician)
+        if op.entity in _APPROVED:
+            values["approved_by"] = self._approver()
         return values
 
     def _buffer(self, table: Table, op: OutboxOperation) -> None:
+        if table is central.audit_events:
+            # Append-only, never pulled: no version; the author is who signed in.
+            values = _row_values(table, op.fields)
+            values.update(id=op.entity_id, technician=self.technician)
+            self.buffered.setdefault(table, []).append(values)
+            return
         values = self._new_row(table, op)
         if values is None:
             return
@@ -332,6 +371,8 @@ class _Batch:
                 continue
             changes[field] = mine
             self._record_change(op, field, version)
+        if op.entity in _APPROVED:
+            changes["approved_by"] = self._approver()
         # Always a new version, even when the server kept every value: the pushing cache shows
         # its own values until it pulls the row again.
         self.db.execute(
@@ -382,6 +423,9 @@ class _Batch:
         value: the rows its cache shows otherwise get a new version, so that cache pulls them
         again and converges."""
         c = central.conflicts
+        if not self._may_settle(int(op.entity_id)):
+            self._conflict(op, WHOLE_ROW, None, SETTLE_RULE, op.fields)
+            return
         resolved = self.db.execute(
             update(c)
             .where(c.c.id == int(op.entity_id), c.c.resolution.is_(None))
@@ -401,11 +445,22 @@ class _Batch:
         if change is not None and change.entity in central.ENTITIES:
             self._send_again(central.ENTITIES[change.entity], change.entity_id)
 
+    def _may_settle(self, conflict_id: int) -> bool:
+        """A technician settles a conflict of their own; a lead anyone's."""
+        if self.who.owner or (self.who.role is not None and self.who.role.leads):
+            return True
+        c = central.conflicts
+        authors = self.db.execute(
+            select(c.c.my_author, c.c.their_author).where(c.c.id == conflict_id)
+        ).first()
+        return authors is None or self.technician in tuple(authors)
+
     def _send_again(self, table: Table, key: Any) -> None:
         """A new version for a row, its values unchanged: every cache pulls it again."""
-        again = self.db.execute(
-            update(table).where(table.c.id == key).values(version=self.clock + 1)
-        )
+        values: dict[str, Any] = {"version": self.clock + 1}
+        if "changed_by" in table.c:
+            values["changed_by"] = self.technician  # who touched it last (the central checks)
+        again = self.db.execute(update(table).where(table.c.id == key).values(**values))
         if again.rowcount:
             self.tick()
 
@@ -419,14 +474,16 @@ def last_mutation_id(db: Connection, client_id: str) -> int:
 
 
 def push_batch(db: Connection, technician: str, ops: Sequence[OutboxOperation]) -> PushResult:
-    """Apply one client's operations in order, under the lock of the sync clock row."""
+    """Apply one client's operations in order, under the lock of the sync clock row. The
+    work must be the signed-in technician's own (IdentityRefused otherwise: nothing applied)."""
+    who = acting_as(db, technician)
     clock = db.execute(
         select(central.sync_clock.c.clock).where(central.sync_clock.c.id == 1).with_for_update()
     ).scalar_one()
     client_id = ops[0].client_id
     log = central.mutation_log
     last = last_mutation_id(db, client_id)
-    batch = _Batch(db, technician, int(clock))
+    batch = _Batch(db, who, technician, int(clock))
     batch.know_parents(ops)
     batch.take_numbers([op for op in ops if op.mutation_id > last])  # not for resent ones
     acknowledged = duplicates = 0

@@ -46,7 +46,7 @@ def test_init_login_sync_status_and_conflicts(
 ) -> None:
     first = ok_json(capsys, tmp_path, "central", "init", "--url", central_url)
     again = ok_json(capsys, tmp_path, "central", "init", "--url", central_url)  # safe to rerun
-    assert first["revision"] == again["revision"] == "c0003"
+    assert first["revision"] == again["revision"] == "c0004"
 
     ana_dir, ben_dir = tmp_path / "ana", tmp_path / "ben"
     # Ana keeps the default scope (her tickets and tier 1's queue); Ben, in tier 2, takes all

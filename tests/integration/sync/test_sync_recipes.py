@@ -151,8 +151,8 @@ def test_a_central_database_at_c0002_gains_recipes_and_keeps_its_trees(pg_databa
             )
         )
         connection.commit()
-    assert central.init_central(pg_database) == "c0003"
-    assert central.init_central(pg_database) == "c0003"  # rerun: nothing to do
+    assert central.init_central(pg_database) == "c0004"
+    assert central.init_central(pg_database) == "c0004"  # rerun: nothing to do
     with engine.connect() as db:
         assert db.execute(select(central.trees.c.id)).scalars().all() == ["t"]
         assert db.execute(select(central.recipes)).all() == []
