@@ -132,7 +132,7 @@ def test_big_seeds_load_in_batches_with_the_same_result(
 def test_technicians_have_roles_and_field_techs_cover_sites(cache: Cache) -> None:
     site_ids = {s.id for s in cache.sites}
     roles = Counter(t.role.value for t in cache.technicians)
-    assert set(roles) == {"agent", "field", "lead"}
+    assert set(roles) == {"agent", "field", "lead", "admin"}
     for tech in cache.technicians:
         assert re.fullmatch(r"[a-z]+\.[a-z]+", tech.login)
         assert set(tech.sites) <= site_ids

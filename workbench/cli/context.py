@@ -10,7 +10,7 @@ from pathlib import Path
 
 import platformdirs
 
-from workbench.resources import load_policy
+from workbench.services.policy import policy_for
 from workbench.services.tickets import TicketService, utc_now
 from workbench.store import Store
 
@@ -65,7 +65,7 @@ class AppContext:
     @property
     def tickets(self) -> TicketService:
         if self._tickets is None:
-            self._tickets = TicketService(self.store, load_policy(), self.technician)
+            self._tickets = TicketService(self.store, policy_for(self.store), self.technician)
         return self._tickets
 
     def now(self) -> datetime:

@@ -565,6 +565,7 @@ def remote_fanout(
     """
     from workbench.remote.jobs import JOBS_DIRNAME, JobRunner  # noqa: PLC0415
     from workbench.remote.outcome import Outcome  # noqa: PLC0415
+    from workbench.services.remote import RemoteService  # noqa: PLC0415
 
     requests = _prepare(app, recipe_id, _read_hosts(hosts, hosts_file), options)
     runner = JobRunner(app.data_dir, max_workers=concurrency)
@@ -582,6 +583,7 @@ def remote_fanout(
             results = [job.result() for job in jobs]
     finally:
         runner.shutdown()
+    RemoteService(app.tickets).audit(results)
     retry = [
         _target_text(q, r) for q, r in zip(requests, results, strict=True)
         if r.outcome is Outcome.UNREACHABLE

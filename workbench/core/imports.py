@@ -30,6 +30,9 @@ class AssetRecord:
     os: str = ""
     site: str = ""
     owner_email: str = ""
+    # Exports name the person an asset is checked out to (GLPI "User", Snipe-IT "Checked Out
+    # To"): matched with a requester's name when there is no e-mail.
+    owner_name: str = ""
     purchase_date: date | None = None
     warranty_end: date | None = None
     status: AssetStatus | None = None

@@ -179,3 +179,53 @@ def policy_from_mapping(data: dict[str, Any]) -> SlaPolicy:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BadInput(f"SLA policy is incomplete or malformed: {exc}") from exc
+
+
+# A policy that passes, whose sections stand in for all but the one checked: each problem is
+# found in its own section and reported at that section's line.
+_STAND_IN: dict[str, Any] = {
+    "matrix": {i: {u: "P4" for u in LEVELS} for i in LEVELS},
+    "targets": {p.value: {"response": "1h", "resolve": "1d"} for p in Priority},
+    "queues": {1: "service-desk"},
+    "categories": ["other"],
+}
+_REQUIRED = tuple(_STAND_IN)
+_OPTIONAL = ("timezone", "business_hours", "holidays", "reopen_window_days", "warn_fraction")
+
+
+def policy_from_text(text: str, where: str) -> SlaPolicy:
+    """Check a policy's YAML text as a whole; BadInput lists every problem as
+    WHERE:LINE:COL: message (what `central policy set` shows before storing anything)."""
+    import yaml  # noqa: PLC0415  (only policy checks need the node positions)
+
+    from workbench.core.yaml_loader import SafeLoader, safe_load  # noqa: PLC0415
+
+    try:
+        root = yaml.compose(text, Loader=SafeLoader)
+        data = safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise BadInput(f"{where}:{line}:{column}: not valid YAML: {exc.problem}") from None
+    if not isinstance(root, yaml.MappingNode) or not isinstance(data, dict):
+        raise BadInput(f"{where}:1:1: a policy is a mapping of sections (see sla.yaml)")
+    marks = {key.value: value.start_mark for key, value in root.value}
+    problems: list[str] = []
+
+    def at(section: str, message: str) -> None:
+        mark = marks.get(section)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problems.append(f"{where}:{line}:{column}: {message}")
+
+    problems.extend(f"{where}:1:1: missing section {n!r}" for n in _REQUIRED if n not in data)
+    for name in data:
+        if name not in _REQUIRED and name not in _OPTIONAL:
+            at(str(name), f"unknown section {name!r}; known: {', '.join(_REQUIRED + _OPTIONAL)}")
+            continue
+        try:
+            policy_from_mapping({**_STAND_IN, name: data[name]})
+        except BadInput as exc:
+            at(str(name), f"{name}: {exc}".replace("SLA policy is incomplete or malformed: ", ""))
+    if problems:
+        raise BadInput("\n".join(problems))
+    return policy_from_mapping(data)

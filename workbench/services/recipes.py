@@ -27,8 +27,9 @@ from workbench.remote.recipes import (
     read_recipes,
 )
 from workbench.services.tickets import utc_now
-from workbench.store import Store
+from workbench.store import Reader, Store
 from workbench.store import recipes as recipe_store
+from workbench.store.sync_state import CENTRAL_URL, TECHNICIAN
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +89,16 @@ class RecipeService:
         """Every recipe in effect, plus the invalid stored ones (listed, never used)."""
         with self.store.read() as db:
             stored = recipe_store.stored_recipes(db)
+            approvals = Approvals.of(db)
         used: dict[str, RecipeInfo] = {}
         invalid: list[RecipeInfo] = []
         for row in stored:
             found = self._parse(row)
+            if not isinstance(found, RecipeError) and not approvals.approved(row.approved_by):
+                reason = "not approved by a lead: never run"
+                origin = f"{CACHE} (unapproved: {row.approved_by or 'nobody'} stored it)"
+                invalid.append(RecipeInfo(row.id, row.title, row.protocol, origin, None, reason))
+                continue
             if isinstance(found, RecipeError):
                 reason = found.problems[0]
                 origin = f"{CACHE} (invalid: {reason})"
@@ -136,6 +143,7 @@ class RecipeService:
         now = self.clock()
         done: list[tuple[Recipe, str]] = []
         with self.store.write() as tx:
+            approver = Approvals.of(tx).approver()
             for found, source in recipes:
                 before = recipe_store.stored_recipe(tx, found.id)
                 if before is not None and before.source == source:
@@ -143,11 +151,37 @@ class RecipeService:
                     continue
                 record = recipe_store.StoredRecipe(
                     found.id, found.title, found.protocol.value, found.shell.value,
-                    source, digest(source), now,
+                    source, digest(source), now, approver,
                 )  # fmt: skip
                 recipe_store.save_recipe(tx, record)
                 done.append((found, "imported" if before is None else "updated"))
         return done
+
+
+@dataclass(frozen=True, slots=True)
+class Approvals:
+    """Which stored recipes and trees may run here (DESIGN.md §11). A cache signed in to a
+    central database runs only those a lead approved (the central records the lead who
+    pushed them; a technician's own unapproved import is refused there). A cache on its own
+    shares nothing: what its user imports is theirs to run."""
+
+    connected: bool
+    technician: str | None
+    leads: frozenset[str]
+
+    @classmethod
+    def of(cls, db: Reader) -> Approvals:
+        leads = frozenset(t.login for t in db.technicians() if t.role.leads)
+        return cls(bool(db.meta(CENTRAL_URL)), db.meta(TECHNICIAN), leads)
+
+    def approved(self, approved_by: str | None) -> bool:
+        return not self.connected or (approved_by is not None and approved_by in self.leads)
+
+    def approver(self) -> str | None:
+        """Who an import here is approved by: its technician, if they may approve."""
+        if not self.connected:
+            return self.technician or "local"
+        return self.technician if self.technician in self.leads else None
 
 
 def library_for(store: Store) -> RecipeLibrary:

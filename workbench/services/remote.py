@@ -7,7 +7,10 @@ reach it: JobResult carries only masked parameters.
 
 from __future__ import annotations
 
-from workbench.core.errors import BadInput
+import json
+from collections.abc import Iterable
+from typing import Any
+
 from workbench.core.models import Ticket, WorklogEntry, WorklogKind
 from workbench.remote.jobs import JobResult
 from workbench.services.tickets import TicketService, new_id
@@ -18,12 +21,7 @@ class RemoteService:
         self.tickets = tickets
 
     def technician(self) -> str:
-        login = self.tickets.technician
-        if not login:
-            raise BadInput(
-                "no technician is set: pass --as LOGIN or run `workbench whoami --set LOGIN`"
-            )
-        return login
+        return self.tickets.actor()
 
     def ticket_for_job(self, ref: str) -> Ticket:
         """The ticket a job will be recorded on (NotFound before anything runs)."""
@@ -31,11 +29,13 @@ class RemoteService:
             return db.ticket(ref)
 
     def record(self, result: JobResult) -> WorklogEntry | None:
-        """Append the job summary to its ticket's worklog; None if the job had no ticket."""
-        if result.ticket_ref is None:
-            return None
+        """Append the job summary to its ticket's worklog (None if the job had no ticket) and
+        queue its central audit event, in one transaction."""
         with self.tickets.store.write() as tx:
-            ticket = tx.ticket(result.ticket_ref)
+            ticket = None if result.ticket_ref is None else tx.ticket(result.ticket_ref)
+            tx.queue_audit(new_id(), _audit_event(result, ticket))
+            if ticket is None:
+                return None
             entry = WorklogEntry(
                 new_id(),
                 ticket.id,
@@ -47,3 +47,27 @@ class RemoteService:
             )
             tx.append_worklog(entry)
         return entry
+
+    def audit(self, results: Iterable[JobResult]) -> None:
+        """Queue the central audit events of jobs recorded on no ticket (a fan-out)."""
+        with self.tickets.store.write() as tx:
+            for result in results:
+                tx.queue_audit(new_id(), _audit_event(result, None))
+
+
+def _audit_event(result: JobResult, ticket: Ticket | None) -> dict[str, Any]:
+    """What the central audit keeps of a job (DESIGN.md §11): parameters already masked."""
+    return {
+        "kind": "remote_job",
+        "technician": result.technician,
+        "at": result.finished_at,
+        "host": result.host,
+        "port": result.port,
+        "recipe_id": result.recipe_id,
+        "params": json.dumps(dict(result.params), ensure_ascii=False, sort_keys=True),
+        "outcome": result.outcome.value,
+        "exit_code": result.exit_code,
+        "ticket_id": None if ticket is None else ticket.id,
+        "ticket_ref": None if ticket is None else ticket.ref,
+        "detail": f"{result.username}@{result.host}:{result.port}: {result.message}",
+    }

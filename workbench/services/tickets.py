@@ -24,7 +24,7 @@ from workbench.core.models import (
 from workbench.core.policy import SlaPolicy
 from workbench.core.query import SearchHit, TicketQuery, TicketSummary
 from workbench.core.refs import provisional_ref
-from workbench.store import Reader, Store, Writer
+from workbench.store import Reader, Store, Writer, sync_state
 
 Clock = Callable[[], datetime]
 MAX_MINUTES = 24 * 60
@@ -66,16 +66,37 @@ class TicketService:
 
     def set_technician(self, login: str) -> None:
         with self.store.write() as tx:
-            self._known_technician(tx, login)
+            self._may_act(tx, login)
             tx.set_meta("technician", login)
         self._technician = login
+
+    def actor(self) -> str:
+        """Who the work being recorded is by (--as, else `whoami --set`, else `login`)."""
+        with self.store.read() as db:
+            return self._actor(db)
 
     def _actor(self, db: Reader) -> str:
         login = self._technician or db.meta("technician")
         if not login:
             raise BadInput(
-                "no technician is set: pass --as LOGIN or run `workbench whoami --set LOGIN`"
+                "no technician is set: pass --as LOGIN, run `workbench whoami --set LOGIN`, "
+                "or sign in to your help desk with `workbench login`"
             )
+        return self._may_act(db, login)
+
+    @staticmethod
+    def _may_act(db: Reader, login: str) -> str:
+        """One rule for --as and `whoami --set`: a cache signed in to a central database
+        works as its technician only (the central refuses anyone else's work); another cache
+        as one of its technicians, or as anyone while it knows none."""
+        signed_in = db.meta(sync_state.TECHNICIAN) if db.meta(sync_state.CENTRAL_URL) else None
+        if signed_in and login != signed_in:
+            raise BadInput(
+                f"this cache signs in to the central database as {signed_in!r}: work as "
+                f"{login!r} could never be sent; sign in as {login!r} with `workbench login`"
+            )
+        if not signed_in and db.technicians() and db.technician(login) is None:
+            raise NotFound(f"no technician with login {login!r}")
         return login
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""Documents kept in the cache as written (trees, recipes): rows whose id people choose.
+"""Documents kept in the cache as written (trees, recipes, the central policy): rows whose
+id people choose.
 
 Shared by store/trees.py and store/recipes.py: a row read into its record dataclass, and a
 record saved — inserted, or replacing the stored one of its id — with its outbox operation
@@ -7,12 +8,12 @@ in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Table, insert, select, update
 
-from workbench.store import codec
+from workbench.store import codec, schema
 from workbench.store.store import Reader, Writer
 
 Record = TypeVar("Record")
@@ -38,3 +39,17 @@ def save(tx: Writer, table: Table, entity: str, record: Any) -> None:
     else:
         tx._db.execute(update(table).where(table.c.id == record.id).values(**values))
         tx._queue(entity, record.id, "update", values, version)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPolicy:
+    """The help desk's policy as pulled from the central database (never written here)."""
+
+    id: str
+    policy_version: int
+    source: str
+    digest: str
+
+
+def stored_policy(db: Reader) -> StoredPolicy | None:
+    return one_of(db, schema.policies, StoredPolicy, "sla")

@@ -24,6 +24,7 @@ class StoredRecipe:
     source: str
     digest: str
     updated_at: datetime
+    approved_by: str | None = None  # the lead who approved it (set centrally)
 
 
 def stored_recipes(db: Reader) -> list[StoredRecipe]:

@@ -376,6 +376,11 @@ class Writer(Reader):
     def next_provisional_number(self) -> int:
         return self._next_counter("next_provisional")
 
+    def queue_audit(self, event_id: str, fields: dict[str, Any]) -> None:
+        """An audit event for the central's append-only audit: only in the outbox (caches
+        never hold the audit; leads read it centrally)."""
+        self._queue("audit", event_id, "insert", fields, 0)
+
     def _queue(
         self, entity: str, entity_id: str, op: str, fields: dict[str, Any], base_version: int
     ) -> None:

@@ -76,16 +76,23 @@ class AdminSession:
         )
 
 
-_NEEDED = {Role.ADMIN: "an admin", Role.LEAD: "a lead"}
+_NEEDED = {
+    Role.AGENT: "a technician",
+    Role.FIELD: "a field technician",
+    Role.LEAD: "a lead",
+    Role.ADMIN: "an admin",
+}
+_RANK = {role: rank for rank, role in enumerate(_NEEDED)}  # each may do what those before may
 
 
 def allowed(who: Identity, need: Role) -> bool:
-    """Admins may do what leads may; the owner's account may do everything."""
+    """Whether the signed-in technician's role reaches `need`; the owner's account may
+    do everything."""
     if who.owner:
         return True
     if not who.active or who.role is None:
         return False
-    return who.role == Role.ADMIN or (need == Role.LEAD and who.role.leads)
+    return _RANK[who.role] >= _RANK[need]
 
 
 @contextmanager
@@ -167,7 +174,7 @@ def check_email(email: str) -> str:
     return email
 
 
-def _technician(row: Mapping[str, Any]) -> Technician:
+def _technician(row: Mapping[Any, Any]) -> Technician:
     return Technician(
         row["login"],
         row["name"],
@@ -310,8 +317,7 @@ def check_timezone(name: str) -> str:
 def sites(db: Connection) -> list[Site]:
     s = central.sites
     return [
-        Site(r.id, r.name, r.address, r.timezone)
-        for r in db.execute(select(s).order_by(s.c.name))
+        Site(r.id, r.name, r.address, r.timezone) for r in db.execute(select(s).order_by(s.c.name))
     ]
 
 
@@ -404,3 +410,54 @@ def audit_events(
         )
         for r in rows
     ]
+
+
+# --- policy -------------------------------------------------------------------------------
+
+POLICY_ID = "sla"
+
+
+def set_policy(session: AdminSession, source: str, digest: str) -> int:
+    """Store a checked policy as the help desk's next version; every cache pulls it."""
+    p, h = central.policies, central.policy_history
+    db = session.db
+    current = db.execute(select(p).where(p.c.id == POLICY_ID).with_for_update()).first()
+    if current is not None and current.digest == digest:
+        return int(current.policy_version)
+    number = 1 if current is None else int(current.policy_version) + 1
+    now = datetime.now(UTC)
+    values = {
+        "policy_version": number,
+        "source": source,
+        "digest": digest,
+        "updated_at": now,
+        "version": session.tick(),
+        "changed_by": session.actor,
+    }
+    if current is None:
+        db.execute(insert(p).values(id=POLICY_ID, **values))
+    else:
+        db.execute(update(p).where(p.c.id == POLICY_ID).values(**values))
+    db.execute(
+        insert(h).values(
+            id=POLICY_ID,
+            policy_version=number,
+            source=source,
+            digest=digest,
+            set_by=session.actor,
+            set_at=now,
+        )
+    )
+    session.audit("policy", f"set the SLA policy, version {number}")
+    return number
+
+
+def policy_versions(db: Connection) -> list[tuple[int, str, datetime]]:
+    """(version, set by, when) of every policy set, newest first."""
+    h = central.policy_history
+    rows = db.execute(
+        select(h.c.policy_version, h.c.set_by, h.c.set_at)
+        .where(h.c.id == POLICY_ID)
+        .order_by(h.c.policy_version.desc())
+    )
+    return [(int(r.policy_version), r.set_by, r.set_at) for r in rows]

@@ -267,9 +267,9 @@ class _Batch:
     def _buffer(self, table: Table, op: OutboxOperation) -> None:
         if table is central.audit_events:
             # Append-only, never pulled: no version; the author is who signed in.
-            values = _row_values(table, op.fields)
-            values.update(id=op.entity_id, technician=self.technician)
-            self.buffered.setdefault(table, []).append(values)
+            event = _row_values(table, op.fields)
+            event.update(id=op.entity_id, technician=self.technician)
+            self.buffered.setdefault(table, []).append(event)
             return
         values = self._new_row(table, op)
         if values is None:

@@ -90,12 +90,7 @@ class TreeService:
         self.clock = clock
 
     def _technician(self) -> str:
-        login = self.tickets.technician
-        if not login:
-            raise BadInput(
-                "no technician is set: pass --as LOGIN or run `workbench whoami --set LOGIN`"
-            )
-        return login
+        return self.tickets.actor()
 
     # -- the trees -------------------------------------------------------------------------
     @cached_property

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from tests.support.keyrings import JsonFileKeyring
 from workbench.cli import run
-from workbench.store import Store
+from workbench.store import Store, sync_state
 from workbench.sync import central
 
 pytestmark = pytest.mark.services
@@ -110,8 +110,16 @@ def test_sync_without_login_is_bad_input(
 def test_unreachable_server_is_one_line_without_the_password(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, unused_tcp_port_url: str
 ) -> None:
-    wb(capsys, tmp_path, "login", "--central", unused_tcp_port_url, "--technician", "ana.lopez")
-    Store.open(tmp_path).close()
+    code, out, err = wb(
+        capsys, tmp_path, "login", "--central", unused_tcp_port_url, "--technician", "ana.lopez"
+    )
+    assert code == 1 and "central database" in err and SECRET not in err + out
+    store = Store.open(tmp_path)
+    with store.read() as db:  # the refused login stored nothing
+        assert sync_state.state(db).central_url is None
+    with store.write() as tx:  # as if the server went away after a good login
+        sync_state.set_login(tx, unused_tcp_port_url, "ana.lopez")
+    store.close()
     code, out, err = wb(capsys, tmp_path, "sync")
     assert code == 1
     lines = err.strip().splitlines()
