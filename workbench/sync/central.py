@@ -306,7 +306,10 @@ def unreachable(url: str | URL, exc: SQLAlchemyError) -> CentralError:
     """A one-line error naming the server without its password (libpq's text has none)."""
     detail = str(getattr(exc, "orig", exc)).strip().splitlines()
     reason = detail[0] if detail else type(exc).__name__
-    login = _quoted(reason)
+    try:
+        login = make_url(url).username or "this login"
+    except ArgumentError:
+        login = "this login"
     if "is not permitted to log in" in reason:
         reason = (
             f"{login} may not sign in (retired, or not enrolled); the work not yet sent "
@@ -315,13 +318,6 @@ def unreachable(url: str | URL, exc: SQLAlchemyError) -> CentralError:
     elif "password authentication failed" in reason:
         reason = f"wrong password for {login} (or no such login); nothing was changed"
     return CentralError(f"central database {masked(url)}: {reason}")
-
-
-def _quoted(reason: str) -> str:
-    """The role libpq's message names between double quotes."""
-    start = reason.find('"')
-    end = reason.find('"', start + 1)
-    return reason[start + 1 : end] if 0 <= start < end else "this login"
 
 
 def init_central(url: str) -> str:

@@ -115,15 +115,15 @@ FUNCTIONS = (
         RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = {path} AS $$
         DECLARE
             grp text := current_database() || '_technician';
-            found pg_roles%ROWTYPE;
+            existing pg_roles%ROWTYPE;
         BEGIN
             IF wb_role() IS DISTINCT FROM 'admin'
                     AND NOT pg_has_role(session_user, current_user, 'MEMBER') THEN
                 RAISE EXCEPTION 'only an admin may manage technicians' USING ERRCODE = '42501';
             END IF;
-            SELECT * INTO found FROM pg_roles WHERE rolname = login;
-            IF FOUND AND (found.rolsuper OR found.rolcreaterole OR found.rolcreatedb
-                    OR found.rolreplication OR found.rolbypassrls) THEN
+            SELECT * INTO existing FROM pg_roles WHERE rolname = login;
+            IF FOUND AND (existing.rolsuper OR existing.rolcreaterole OR existing.rolcreatedb
+                    OR existing.rolreplication OR existing.rolbypassrls) THEN
                 RAISE EXCEPTION 'the database role % has administrative rights: enrol the '
                     'technician under another login', login USING ERRCODE = '42501';
             END IF;
