@@ -27,9 +27,9 @@ from workbench.remote.recipes import (
     read_recipes,
 )
 from workbench.services.tickets import utc_now
-from workbench.store import Reader, Store
+from workbench.store import Store
 from workbench.store import recipes as recipe_store
-from workbench.store.sync_state import CENTRAL_URL, TECHNICIAN
+from workbench.store.documents import Approvals
 
 log = logging.getLogger(__name__)
 
@@ -156,32 +156,6 @@ class RecipeService:
                 recipe_store.save_recipe(tx, record)
                 done.append((found, "imported" if before is None else "updated"))
         return done
-
-
-@dataclass(frozen=True, slots=True)
-class Approvals:
-    """Which stored recipes and trees may run here (DESIGN.md §11). A cache signed in to a
-    central database runs only those a lead approved (the central records the lead who
-    pushed them; a technician's own unapproved import is refused there). A cache on its own
-    shares nothing: what its user imports is theirs to run."""
-
-    connected: bool
-    technician: str | None
-    leads: frozenset[str]
-
-    @classmethod
-    def of(cls, db: Reader) -> Approvals:
-        leads = frozenset(t.login for t in db.technicians() if t.role.leads)
-        return cls(bool(db.meta(CENTRAL_URL)), db.meta(TECHNICIAN), leads)
-
-    def approved(self, approved_by: str | None) -> bool:
-        return not self.connected or (approved_by is not None and approved_by in self.leads)
-
-    def approver(self) -> str | None:
-        """Who an import here is approved by: its technician, if they may approve."""
-        if not self.connected:
-            return self.technician or "local"
-        return self.technician if self.technician in self.leads else None
 
 
 def library_for(store: Store) -> RecipeLibrary:

@@ -1,5 +1,5 @@
 """Documents kept in the cache as written (trees, recipes, the central policy): rows whose
-id people choose.
+id people choose, and who approved them.
 
 Shared by store/trees.py and store/recipes.py: a row read into its record dataclass, and a
 record saved — inserted, or replacing the stored one of its id — with its outbox operation
@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Table, insert, select, update
 
 from workbench.store import codec, schema
 from workbench.store.store import Reader, Writer
+from workbench.store.sync_state import CENTRAL_URL, TECHNICIAN
 
 Record = TypeVar("Record")
 
@@ -53,3 +54,29 @@ class StoredPolicy:
 
 def stored_policy(db: Reader) -> StoredPolicy | None:
     return one_of(db, schema.policies, StoredPolicy, "sla")
+
+
+@dataclass(frozen=True, slots=True)
+class Approvals:
+    """Which stored recipes and trees may run here (DESIGN.md §11). A cache signed in to a
+    central database runs only those a lead approved (the central records the lead who
+    pushed them; a technician's own unapproved import is refused there). A cache on its own
+    shares nothing: what its user imports is theirs to run."""
+
+    connected: bool
+    technician: str | None
+    leads: frozenset[str]
+
+    @classmethod
+    def of(cls, db: Reader) -> Approvals:
+        leads = frozenset(t.login for t in db.technicians() if t.role.leads)
+        return cls(bool(db.meta(CENTRAL_URL)), db.meta(TECHNICIAN), leads)
+
+    def approved(self, approved_by: str | None) -> bool:
+        return not self.connected or (approved_by is not None and approved_by in self.leads)
+
+    def approver(self) -> str | None:
+        """Who an import here is approved by: its technician, if they may approve."""
+        if not self.connected:
+            return self.technician or "local"
+        return self.technician if self.technician in self.leads else None

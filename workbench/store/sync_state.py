@@ -585,6 +585,17 @@ def resolve_conflict(tx: Writer, conflict_id: int, keep: str, who: str) -> Confl
     found = _conflict_from_row(row)
     if found.resolution is not None:
         raise BadInput(f"conflict {conflict_id} was resolved already ({found.resolution})")
+    settler = tx.technician(who)
+    if (
+        tx.meta(CENTRAL_URL)
+        and who not in (found.my_author, found.their_author)
+        and not (settler is not None and settler.role.leads)
+    ):
+        # The central refuses it too (row-level security): said here before it is queued.
+        raise BadInput(
+            f"conflict {conflict_id} is between {found.my_author} and {found.their_author}: "
+            "only they or a lead may settle it"
+        )
     if found.field == WHOLE_ROW and found.my_author != who:
         # Every cache sees the conflict, but only the author's holds the row: another's
         # "keep theirs" would have the author's cache delete its only copy.

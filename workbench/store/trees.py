@@ -27,6 +27,7 @@ class StoredTree:
     source: str
     digest: str
     updated_at: datetime
+    approved_by: str | None = None  # the lead who approved it (set centrally)
 
 
 @dataclass(frozen=True, slots=True)

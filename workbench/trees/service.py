@@ -19,6 +19,7 @@ from workbench.core.models import TicketDetail, WorklogEntry, WorklogKind
 from workbench.services.tickets import TicketService, new_id, utc_now
 from workbench.store import Reader, Writer
 from workbench.store import trees as tree_store
+from workbench.store.documents import Approvals
 from workbench.trees.loader import read_tree, read_tree_file, tree_id_of
 from workbench.trees.model import NodeType, Problem, Tree
 from workbench.trees.recipes import RecipeCatalog
@@ -29,13 +30,16 @@ class TreeChanged(BadInput):
     """A stored run began on another version of its tree."""
 
 
+UNAPPROVED = "cache (unapproved: never run)"
+
+
 @dataclass(frozen=True, slots=True)
 class TreeInfo:
     id: str
     title: str
     version: int
     category: str
-    origin: str  # "cache" (imported or synced) or "library" (shipped)
+    origin: str  # "cache" (imported or synced), "library" (shipped) or UNAPPROVED
 
 
 @dataclass
@@ -107,9 +111,20 @@ class TreeService:
         with self.store.read() as db:
             return tree_store.stored_trees(db)
 
+    def _approvals(self) -> Approvals:
+        with self.store.read() as db:
+            return Approvals.of(db)
+
     def infos(self) -> list[TreeInfo]:
+        approvals = self._approvals()
         infos = {
-            s.id: TreeInfo(s.id, s.title, s.tree_version, s.category, "cache")
+            s.id: TreeInfo(
+                s.id,
+                s.title,
+                s.tree_version,
+                s.category,
+                "cache" if approvals.approved(s.approved_by) else UNAPPROVED,
+            )
             for s in self._stored()
         }
         for tree in self._library.values():
@@ -121,6 +136,14 @@ class TreeService:
     def tree(self, tree_id: str) -> Tree:
         with self.store.read() as db:
             stored = tree_store.stored_tree(db, tree_id)
+            approvals = Approvals.of(db)
+        if stored is not None and not approvals.approved(stored.approved_by):
+            if tree_id in self._library:
+                return self._library[tree_id]  # the shipped one stays in effect
+            raise BadInput(
+                f"tree {tree_id!r} was not approved by a lead, so it is never run here; "
+                "a lead's import (synced) approves it"
+            )
         if stored is not None:
             # Stored trees were validated on import; gotos were checked then.
             tree, problems = read_tree(stored.source, f"<cache:{tree_id}>", self.catalog)
@@ -164,6 +187,7 @@ class TreeService:
         done: list[tuple[Tree, str]] = []
         self._technician()
         with self.store.write() as tx:
+            approver = Approvals.of(tx).approver()
             for tree in trees:
                 before = tree_store.stored_tree(tx, tree.id)
                 if before is not None and before.digest == tree.digest:
@@ -175,8 +199,9 @@ class TreeService:
                         f"with other content: raise `version` above {before.tree_version}"
                     )
                 record = tree_store.StoredTree(
-                    tree.id, tree.version, tree.title, tree.category, tree.source, tree.digest, now
-                )
+                    tree.id, tree.version, tree.title, tree.category, tree.source, tree.digest,
+                    now, approver,
+                )  # fmt: skip
                 tree_store.save_tree(tx, record)
                 done.append((tree, "imported" if before is None else "updated"))
         return done

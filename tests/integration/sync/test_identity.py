@@ -20,14 +20,17 @@ from tests.integration.sync.conftest import Laptop
 from tests.support.keyrings import JsonFileKeyring
 from tests.support.recipes import HELLO_ID, HELLO_RECIPE
 from workbench.cli import run
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import BadInput, WorkbenchError
 from workbench.core.models import Role, Technician
+from workbench.resources import RESOURCES
 from workbench.services.recipes import RecipeService, library_for
 from workbench.services.sync import connect_central
 from workbench.store import sync_state
 from workbench.sync import admin, central
 from workbench.sync.client import Synchronizer
 from workbench.sync.identity import IdentityRefused
+from workbench.trees.recipes import catalog_of
+from workbench.trees.service import UNAPPROVED, TreeService
 
 pytestmark = pytest.mark.services
 
@@ -323,3 +326,83 @@ def test_only_admins_manage_people_and_an_admin_does_it_with_their_own_login(
             select(central.audit_events.c.technician, central.audit_events.c.detail)
         ).all()
     assert ("dev.admin", "enrolled eve.park (Eve Park), tier 1, agent") in kinds
+
+
+def test_a_tree_runs_on_a_signed_in_cache_only_once_a_lead_approved_it(
+    laptops: Laptops, central_url: str, tmp_path: Path
+) -> None:
+    enrol(central_url, "ana.lopez", "cara.nguyen")
+    ana = signed_in(laptops("ana.lopez"), as_login(central_url, "ana.lopez"), "ana.lopez")
+    cara = signed_in(laptops("cara.nguyen"), as_login(central_url, "cara.nguyen"), "cara.nguyen")
+    source = (RESOURCES / "trees" / "password-reset.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "desk-password.yaml"
+    path.write_text(source.replace("id: password-reset", "id: desk-password", 1), encoding="utf-8")
+
+    def trees(laptop: Laptop) -> TreeService:
+        return TreeService(
+            laptop.service, catalog_of(library_for(laptop.store)), RESOURCES / "trees"
+        )
+
+    trees(ana).import_files([path])
+    (info,) = [i for i in trees(ana).infos() if i.id == "desk-password"]
+    assert info.origin == UNAPPROVED
+    with pytest.raises(BadInput, match="not approved by a lead"):
+        trees(ana).tree("desk-password")
+    assert ana.sync().new_conflicts == 1  # "only a lead may change troubleshooting trees"
+
+    trees(cara).import_files([path])
+    cara.sync()
+    ana.sync()
+    assert trees(ana).tree("desk-password").id == "desk-password"
+
+
+def test_a_technician_settles_only_their_own_conflicts_unless_a_lead(
+    laptops: Laptops, central_url: str
+) -> None:
+    enrol(central_url, "ana.lopez", "ben.okafor", "cara.nguyen")
+    ana = signed_in(laptops("ana.lopez"), as_login(central_url, "ana.lopez"), "ana.lopez")
+    ben = signed_in(laptops("ben.okafor"), as_login(central_url, "ben.okafor"), "ben.okafor")
+    cara = signed_in(laptops("cara.nguyen"), as_login(central_url, "cara.nguyen"), "cara.nguyen")
+    ticket = ana.service.create(title="Dock", category="hardware", impact=3, urgency=3).ticket
+    ana.sync()
+    ben.sync()
+    ana.service.update(ticket.id, {"title": "Dock: no power"})
+    ben.service.update(ticket.id, {"title": "Dock: USB dead"})
+    ana.sync()
+    assert ben.sync().new_conflicts == 1  # between ben (mine) and ana (theirs)
+    cara.sync()
+    with cara.store.read() as db:
+        (conflict,) = sync_state.conflicts(db, False)
+    # A lead settles anyone's; the central takes it.
+    with cara.store.write() as tx:
+        sync_state.resolve_conflict(tx, conflict.id, "theirs", "cara.nguyen")
+    cara.sync()
+    with connection(central_url) as db:
+        resolution = db.execute(
+            select(central.conflicts.c.resolution, central.conflicts.c.resolved_by)
+        ).one()
+    assert tuple(resolution) == ("theirs", "cara.nguyen")
+    # An agent is refused before anything is queued; PostgreSQL refuses it too.
+    with connection(central_url) as db, db.begin():  # a conflict between ben and cara
+        db.execute(
+            text(
+                "INSERT INTO conflicts (entity, entity_id, field, their_value, their_author, "
+                "mine_value, my_author, created_at, version) VALUES ('ticket', 'x', 'title', "
+                "'\"a\"', 'cara.nguyen', '\"b\"', 'ben.okafor', now(), 9999)"
+            )
+        )
+        db.execute(text("UPDATE sync_clock SET clock = 9999"))
+    ana.sync()
+    with ana.store.read() as db:
+        others = [c for c in sync_state.conflicts(db, False) if c.entity_id == "x"]
+    (other,) = others
+    with pytest.raises(WorkbenchError, match="only they or a lead may settle it"):
+        with ana.store.write() as tx:
+            sync_state.resolve_conflict(tx, other.id, "theirs", "ana.lopez")
+    with connection(as_login(central_url, "ana.lopez")) as db:
+        db.rollback()
+        with db.begin():
+            settled = db.execute(
+                text("UPDATE conflicts SET resolution = 'theirs' WHERE entity_id = 'x'")
+            )
+        assert settled.rowcount == 0  # not hers to see for writing
