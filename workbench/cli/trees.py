@@ -211,17 +211,20 @@ def _remote_checks(
 ) -> Iterator[CheckExecutor]:
     from workbench.remote.jobs import JobRunner  # noqa: PLC0415  (paramiko only for --remote)
     from workbench.services.profiles import ProfileService  # noqa: PLC0415
+    from workbench.services.remote import RemoteService  # noqa: PLC0415
     from workbench.trees.remote_checks import RemoteCheckExecutor, profiles_connect  # noqa: PLC0415
 
     jobs = JobRunner(app.data_dir, max_workers=1)
     connect = profiles_connect(ProfileService(app.store))
+    executor = RemoteCheckExecutor(
+        jobs, library, connect, handle.technician, handle.ticket_ref,
+        on_line=(lambda _stream, line: click.echo(f"  | {line}")) if echo else None,
+    )  # fmt: skip
     try:
-        yield RemoteCheckExecutor(
-            jobs, library, connect, handle.technician, handle.ticket_ref,
-            on_line=(lambda _stream, line: click.echo(f"  | {line}")) if echo else None,
-        )  # fmt: skip
+        yield executor
     finally:
         jobs.shutdown()
+        RemoteService(app.tickets).audit(executor.finished)
 
 
 @tree.command("run")

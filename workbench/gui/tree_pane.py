@@ -47,7 +47,7 @@ from workbench.trees.service import RunHandle, TreeChanged, TreeInfo, TreeServic
 if TYPE_CHECKING:
     from workbench.gui.detail import DetailPane
     from workbench.gui.main_window import MainWindow
-    from workbench.remote.jobs import JobRunner
+    from workbench.remote.jobs import JobResult, JobRunner
 
 BY_HAND = (
     "Checks are answered by hand: no remote credentials are set up yet, so the pane shows the "
@@ -287,6 +287,8 @@ class TreePane(QWidget):
         self._network.submit(outcome, lambda found: self._ran(handle, found), self._ran_failed)
 
     def _ran(self, handle: RunHandle, outcome: CheckResult | Unreachable) -> None:
+        if self._executor is not None and self._executor.finished:
+            self._audit(self._executor.finished)
         self._executor = None
         self.step.set_running(False)
         if handle is not self._handle:
@@ -298,6 +300,13 @@ class TreePane(QWidget):
             self.step.show_unreached(outcome.reason)  # the technician does it, then says so
         else:
             self._change(lambda run: run.acknowledge(replay))
+
+    def _audit(self, jobs: list[JobResult]) -> None:
+        """The check's jobs go to the central audit with the outbox, like the console's."""
+        from workbench.services.remote import RemoteService  # noqa: PLC0415  (imports jobs)
+
+        tickets = self._tickets
+        self._worker.submit(lambda: RemoteService(tickets).audit(jobs), lambda _: None, self._fail)
 
     def _ran_failed(self, error: Exception) -> None:
         self._executor = None

@@ -76,6 +76,8 @@ class RemoteCheckExecutor:
         self._lock = threading.Lock()
         self._job: Job | None = None
         self._cancelled = False
+        # The jobs that ran, for the central audit (recorded by whoever holds the store).
+        self.finished: list[JobResult] = []
 
     def cancel(self) -> None:
         with self._lock:
@@ -118,6 +120,7 @@ class RemoteCheckExecutor:
             except BadInput as exc:  # e.g. a secret parameter no tree can give
                 return Unreachable(f"{recipe} could not start on {host}: {exc}")
         result = self._job.result()
+        self.finished.append(result)
         return as_check_result(result, "\n".join(lines["stdout"]), "\n".join(lines["stderr"]))
 
 

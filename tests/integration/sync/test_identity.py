@@ -19,6 +19,7 @@ from sqlalchemy.pool import NullPool
 from tests.integration.sync.conftest import Laptop
 from tests.support.keyrings import JsonFileKeyring
 from tests.support.recipes import HELLO_ID, HELLO_RECIPE
+from tests.support.sshd import SshServer
 from workbench.cli import run
 from workbench.core.errors import BadInput, WorkbenchError
 from workbench.core.models import Role, Technician
@@ -406,3 +407,39 @@ def test_a_technician_settles_only_their_own_conflicts_unless_a_lead(
                 text("UPDATE conflicts SET resolution = 'theirs' WHERE entity_id = 'x'")
             )
         assert settled.rowcount == 0  # not hers to see for writing
+
+
+def test_a_remote_job_reaches_the_central_audit_with_its_secrets_masked(
+    laptops: Laptops,
+    central_url: str,
+    sshd_server: SshServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    enrol(central_url, "ana.lopez")
+    ana = signed_in(laptops("ana.lopez"), as_login(central_url, "ana.lopez"), "ana.lopez")
+    ref = ana.service.create(title="Slow PC", category="hardware", impact=2, urgency=2).ticket.ref
+    code = run(
+        [
+            "--data-dir", str(ana.data_dir), "remote", "run", "linux.diagnostics",
+            "--host", sshd_server.host, "--port", str(sshd_server.port),
+            "--user", sshd_server.username, "--identity", str(sshd_server.client_key_path),
+            "--accept-host-key", sshd_server.host_key_fingerprint, "--ticket", ref,
+        ]
+    )  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    ana.sync()
+    with admin.reader(central_url, Role.LEAD, "read the audit") as db:
+        (event,) = admin.audit_events(db, technician="ana.lopez", host=sshd_server.host)
+    assert (event.kind, event.recipe_id, event.outcome, event.exit_code) == (
+        "remote_job",
+        "linux.diagnostics",
+        "ok",
+        0,
+    )
+    assert event.ticket_ref == ref and event.port == sshd_server.port
+    code = run(["--data-dir", str(ana.data_dir), "central", "audit", "--url", central_url,
+                "--host", sshd_server.host, "--json"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert [e["recipe_id"] for e in json.loads(out)["events"]] == ["linux.diagnostics"]

@@ -183,6 +183,8 @@ TRIGGERS = (
         FOR EACH ROW EXECUTE FUNCTION wb_clock_forward()""",
 )
 
+# Policies call the functions inside scalar subqueries: PostgreSQL then evaluates them once
+# per statement (an InitPlan), not once per row of a 500-row batch.
 # Rows a technician writes carry their own name: in `changed_by` (every synced table) and
 # where the row says who did the work.
 _AUTHORED = {"worklog": "author", "tree_runs": "technician"}
@@ -194,11 +196,11 @@ SYNCED = (
 
 
 def _synced_policies(table: str) -> list[str]:
-    may = f"wb_refusal('{table}') IS NULL AND changed_by = wb_technician()"
+    may = f"(SELECT wb_refusal('{table}')) IS NULL AND changed_by = (SELECT wb_technician())"
     if table in _AUTHORED:
-        may += f" AND {_AUTHORED[table]} = wb_technician()"
+        may += f" AND {_AUTHORED[table]} = (SELECT wb_technician())"
     if table in _APPROVED:
-        may += " AND approved_by = wb_technician()"
+        may += " AND approved_by = (SELECT wb_technician())"
     statements = [
         f"CREATE POLICY {table}_read ON {table} FOR SELECT USING (true)",
         f"CREATE POLICY {table}_insert ON {table} FOR INSERT WITH CHECK ({may})",
@@ -206,7 +208,7 @@ def _synced_policies(table: str) -> list[str]:
     if table != "worklog":  # append-only: a note is never rewritten
         statements.append(
             f"CREATE POLICY {table}_update ON {table} FOR UPDATE "
-            f"USING (wb_refusal('{table}') IS NULL) WITH CHECK ({may})"
+            f"USING ((SELECT wb_refusal('{table}')) IS NULL) WITH CHECK ({may})"
         )
     return statements
 
@@ -224,27 +226,30 @@ def _policies() -> list[str]:
     statements += [
         "CREATE POLICY conflicts_read ON conflicts FOR SELECT USING (true)",
         "CREATE POLICY conflicts_insert ON conflicts FOR INSERT "
-        "WITH CHECK (my_author = wb_technician())",
+        "WITH CHECK (my_author = (SELECT wb_technician()))",
         "CREATE POLICY conflicts_settle ON conflicts FOR UPDATE "
         "USING (wb_may_settle(my_author, their_author)) "
-        "WITH CHECK (resolved_by IS NULL OR resolved_by = wb_technician() "
-        "OR wb_role() IN ('lead', 'admin'))",
+        "WITH CHECK (resolved_by IS NULL OR resolved_by = (SELECT wb_technician()) "
+        "OR (SELECT wb_role()) IN ('lead', 'admin'))",
         "CREATE POLICY mutation_log_read ON mutation_log FOR SELECT USING (true)",
         "CREATE POLICY mutation_log_insert ON mutation_log FOR INSERT "
-        "WITH CHECK (technician = wb_technician())",
+        "WITH CHECK (technician = (SELECT wb_technician()))",
         "CREATE POLICY field_changes_read ON field_changes FOR SELECT USING (true)",
         "CREATE POLICY field_changes_insert ON field_changes FOR INSERT "
-        "WITH CHECK (author = wb_technician())",
+        "WITH CHECK (author = (SELECT wb_technician()))",
         "CREATE POLICY field_changes_update ON field_changes FOR UPDATE "
-        "USING (wb_technician() IS NOT NULL) WITH CHECK (author = wb_technician())",
+        "USING ((SELECT wb_technician()) IS NOT NULL) "
+        "WITH CHECK (author = (SELECT wb_technician()))",
         # Leads read the whole audit; everyone reads their own.
         "CREATE POLICY audit_events_read ON audit_events FOR SELECT "
-        "USING (technician = wb_technician() OR wb_role() IN ('lead', 'admin'))",
+        "USING (technician = (SELECT wb_technician()) "
+        "OR (SELECT wb_role()) IN ('lead', 'admin'))",
         "CREATE POLICY audit_events_insert ON audit_events FOR INSERT "
-        "WITH CHECK (technician = wb_technician())",
+        "WITH CHECK (technician = (SELECT wb_technician()))",
         "CREATE POLICY policy_history_read ON policy_history FOR SELECT USING (true)",
         "CREATE POLICY policy_history_insert ON policy_history FOR INSERT "
-        "WITH CHECK (wb_refusal('policy_history') IS NULL AND set_by = wb_technician())",
+        "WITH CHECK ((SELECT wb_refusal('policy_history')) IS NULL "
+        "AND set_by = (SELECT wb_technician()))",
     ]
     return statements
 
