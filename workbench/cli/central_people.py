@@ -24,13 +24,11 @@ ROLES = [r.value for r in Role]
 
 def _password(password_stdin: bool, generate: bool) -> tuple[str | None, bool]:
     """The new password: read from stdin, generated (then printed once), or none."""
-    if password_stdin and generate:
-        raise BadInput("--password-stdin and --generate-password exclude each other")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
         if len(password) < 8:
             raise BadInput("the password read from stdin is shorter than 8 characters")
-        return password, False
+        return password, False  # theirs: never printed
     if generate:
         return secrets.token_urlsafe(12), True
     return None, False
@@ -57,22 +55,6 @@ def technician() -> None:
     """Technicians: enrol, change, retire, list (admins; leads may list)."""
 
 
-_password_options = [
-    click.option(
-        "--password-stdin", is_flag=True, help="Read the technician's password from stdin."
-    ),
-    click.option(
-        "--generate-password", "generate", is_flag=True, help="Make one and print it once."
-    ),
-]
-
-
-def password_options(func: Any) -> Any:
-    for option in reversed(_password_options):
-        func = option(func)
-    return func
-
-
 @technician.command("add")
 @click.argument("login")
 @click.option("--name", required=True)
@@ -80,7 +62,12 @@ def password_options(func: Any) -> Any:
 @click.option("--tier", type=click.IntRange(1, 3), required=True)
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--site", "sites", multiple=True, help="A site's name or id (repeat).")
-@password_options
+@click.option("--password-stdin", is_flag=True, help="Read their password from stdin.")
+@click.option(
+    "--no-password",
+    is_flag=True,
+    help="No password: they sign in by client certificate or Kerberos (pg_hba.conf).",
+)
 @url_option
 @json_option
 @with_app
@@ -93,14 +80,16 @@ def technician_add(
     role: str,
     sites: tuple[str, ...],
     password_stdin: bool,
-    generate: bool,
+    no_password: bool,
     url: str | None,
     as_json: bool,
 ) -> None:
-    """Enrol a technician with their own database login (SCRAM-SHA-256 password; without
-    one they sign in by client certificate or Kerberos, set up in libpq)."""
+    """Enrol a technician with their own database login: a SCRAM-SHA-256 password read
+    from stdin, else generated and printed once; or none (--no-password)."""
     admin.check_login(login)
-    password, generated = _password(password_stdin, generate)
+    if no_password and password_stdin:
+        raise BadInput("--no-password and --password-stdin exclude each other")
+    password, generated = (None, False) if no_password else _password(password_stdin, True)
     tech = Technician(login, name.strip(), tier, Role(role), sites, admin.check_email(email), True)
     with admin.admin_session(central_url(app, url), Role.ADMIN, "enrol technicians") as s:
         added = admin.add_technician(s, tech, password)
@@ -115,7 +104,10 @@ def technician_add(
 @click.option("--role", type=click.Choice(ROLES))
 @click.option("--site", "sites", multiple=True, help="Replace the sites (repeat).")
 @click.option("--reactivate", is_flag=True, help="Let a retired technician sign in again.")
-@password_options
+@click.option("--password-stdin", is_flag=True, help="Read a new password from stdin.")
+@click.option(
+    "--generate-password", "generate", is_flag=True, help="Make a new one and print it once."
+)
 @url_option
 @json_option
 @with_app
@@ -143,6 +135,8 @@ def technician_edit(
         changes["sites"] = sites
     if reactivate:
         changes["active"] = 1
+    if password_stdin and generate:
+        raise BadInput("--password-stdin and --generate-password exclude each other")
     password, generated = _password(password_stdin, generate)
     if not changes and password is None:
         raise BadInput("nothing to change: give --name, --email, --tier, --role, --site, …")

@@ -313,7 +313,7 @@ def test_only_admins_manage_people_and_an_admin_does_it_with_their_own_login(
             "--data-dir", str(tmp_path / "admin"),
             "central", "technician", "add", "eve.park", "--url", by_admin,
             "--name", "Eve Park", "--email", "eve@agency.example", "--tier", "1",
-            "--role", "agent", "--generate-password", "--json",
+            "--role", "agent", "--json",
         ]
     )  # fmt: skip
     out, err = capsys.readouterr()
