@@ -15,7 +15,7 @@ case "${1:-}" in
     if python3 -c 'import ensurepip, venv' 2>/dev/null; then exit 0; fi
     wanted=(python3-venv python3-pip) ;;
   run)  wanted=("${qt_libs[@]}") ;;
-  test) wanted=("${qt_libs[@]}" postgresql openssh-server xvfb xauth) ;;
+  test) wanted=("${qt_libs[@]}" postgresql openssh-server xvfb xauth slapd ldap-utils) ;;
   *) echo "usage: $0 venv|run|test" >&2; exit 2 ;;
 esac
 

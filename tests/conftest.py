@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.support.workbench",
     "tests.support.postgres",
     "tests.support.sshd",
+    "tests.support.slapd",
     "tests.support.winrm_server",
     "tests.support.keyrings",
 ]

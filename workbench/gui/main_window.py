@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QScrollArea,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -28,9 +29,11 @@ from PySide6.QtWidgets import (
 
 from workbench.core.models import TicketDetail
 from workbench.core.query import TicketQuery
+from workbench.gui.admin import ADMIN_ACTION, AdminAccess
 from workbench.gui.bulk import BulkActions, BulkResult
 from workbench.gui.detail import DetailPane
 from workbench.gui.docks import DockFactory, default_docks
+from workbench.gui.first_run import FirstRun
 from workbench.gui.intake import IntakeDialog
 from workbench.gui.navigation import NavigationPane, standard_views
 from workbench.gui.sync_status import CONNECT_ACTION, SyncStatus
@@ -89,13 +92,15 @@ class MainWindow(QMainWindow):
         self._busy_delay.timeout.connect(self.busy.show)
         self.statusBar().addWidget(self._count_label)
         self.statusBar().addWidget(self.busy)
-        self.statusBar().addPermanentWidget(self._place_label, 1)
+        self.statusBar().addPermanentWidget(self._place_label)
         self.sync_status = SyncStatus(self)
         self.statusBar().addPermanentWidget(self.sync_status)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._view_title = ""
         self._connect()
         self._menus()
+        self.admin = AdminAccess(self, self.menu_actions[ADMIN_ACTION])
+        self.first_run = FirstRun(self, self.central_stack)  # shown instead on an empty cache
         self._follow_theme()
         self.resize(1400, 820)
         self._restore()
@@ -139,7 +144,9 @@ class MainWindow(QMainWindow):
         for widget in (self.navigation, middle, self.detail):
             splitter.addWidget(widget)
         splitter.setStretchFactor(1, 1)
-        self.setCentralWidget(splitter)
+        self.central_stack = QStackedWidget()  # the splitter; the first-run page goes beside it
+        self.central_stack.addWidget(splitter)
+        self.setCentralWidget(self.central_stack)
         return splitter
 
     def _stack_docks(self) -> None:
@@ -202,6 +209,7 @@ class MainWindow(QMainWindow):
         entries = (
             ("&File", "New ticket…", ["Ctrl+N"], self.open_intake),
             ("&File", CONNECT_ACTION, [], self.sync_status.open_login),
+            ("&File", ADMIN_ACTION, [], lambda: None),  # AdminAccess shows and opens it
             ("&File", "Settings…", ["Ctrl+,"], self.open_settings),
             ("&File", "Close window", ["Ctrl+W"], self.close),
             ("&View", "Search", ["Ctrl+K", "Ctrl+F"], self._focus_search),
@@ -212,6 +220,7 @@ class MainWindow(QMainWindow):
             ("&Ticket", "Add the note (Ctrl+Enter in the note box)", [], self.detail.add_note),
         )
         menus: dict[str, QMenu] = {}
+        self.menu_actions: dict[str, QAction] = {}
         for menu_name, text, keys, slot in entries:
             if menu_name not in menus:
                 menus[menu_name] = self.menuBar().addMenu(menu_name)
@@ -219,6 +228,7 @@ class MainWindow(QMainWindow):
             action.setShortcuts([QKeySequence(k) for k in keys])
             action.triggered.connect(slot)
             menus[menu_name].addAction(action)
+            self.menu_actions[text] = action
         self.bulk.fill(menus["&Ticket"].addMenu("Selected tickets"))
 
     # -- behaviour -------------------------------------------------------------------------
@@ -242,6 +252,8 @@ class MainWindow(QMainWindow):
         if self.navigation.currentItem() is None:
             self.navigation.setCurrentItem(self.navigation.topLevelItem(0))
         self._refresh_status()
+        self.first_run.check()
+        self.admin.refresh()
         self.sync_status.start()
 
     def open_intake(self) -> IntakeDialog:
