@@ -96,8 +96,8 @@ def allowed(who: Identity, need: Role) -> bool:
 
 
 @contextmanager
-def admin_session(url: str, need: Role, what: str) -> Iterator[AdminSession]:
-    """Connect, check the signed-in technician may do `what`, run the change, commit."""
+def _signed_in(url: str, need: Role, what: str) -> Iterator[tuple[Connection, Identity]]:
+    """One transaction of someone whose role reaches `need`; errors as one line."""
     engine = central.connect(url)
     try:
         with engine.connect() as db, db.begin():
@@ -107,21 +107,7 @@ def admin_session(url: str, need: Role, what: str) -> Iterator[AdminSession]:
                     f"only {_NEEDED[need]} may {what}; {who.login} is "
                     f"{'retired' if not who.active else f'a {who.role}'}"
                 )
-            clock = db.execute(
-                select(central.sync_clock.c.clock)
-                .where(central.sync_clock.c.id == 1)
-                .with_for_update()
-            ).scalar_one()
-            session = AdminSession(db, who, int(clock))
-            yield session
-            if session.dry_run:
-                db.rollback()
-                return
-            db.execute(
-                update(central.sync_clock)
-                .where(central.sync_clock.c.id == 1)
-                .values(clock=session.clock)
-            )
+            yield db, who
     except DBAPIError as exc:
         raise _refused(url, exc) from None
     except SQLAlchemyError as exc:
@@ -131,19 +117,29 @@ def admin_session(url: str, need: Role, what: str) -> Iterator[AdminSession]:
 
 
 @contextmanager
+def admin_session(url: str, need: Role, what: str) -> Iterator[AdminSession]:
+    """Connect, check the signed-in technician may do `what`, run the change, commit."""
+    with _signed_in(url, need, what) as (db, who):
+        clock = db.execute(
+            select(central.sync_clock.c.clock).where(central.sync_clock.c.id == 1).with_for_update()
+        ).scalar_one()
+        session = AdminSession(db, who, int(clock))
+        yield session
+        if session.dry_run:
+            db.rollback()
+            return
+        db.execute(
+            update(central.sync_clock)
+            .where(central.sync_clock.c.id == 1)
+            .values(clock=session.clock)
+        )
+
+
+@contextmanager
 def reader(url: str, need: Role, what: str) -> Iterator[Connection]:
     """A read-only look at the central database for someone allowed `what`."""
-    engine = central.connect(url)
-    try:
-        with engine.connect() as db, db.begin():
-            who = identity(db)
-            if not allowed(who, need):
-                raise IdentityRefused(f"only {_NEEDED[need]} may {what}")
-            yield db
-    except SQLAlchemyError as exc:
-        raise central.unreachable(url, exc) from None
-    finally:
-        engine.dispose()
+    with _signed_in(url, need, what) as (db, _who):
+        yield db
 
 
 def _refused(url: str, exc: DBAPIError) -> Exception:
