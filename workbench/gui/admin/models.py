@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QPalette
@@ -18,38 +18,70 @@ SITE_COLUMNS = ("Name", "Address", "Time zone")
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
 
+Row = TypeVar("Row")
 
-class TechnicianTableModel(QAbstractTableModel):
-    """Everyone enrolled, active first; retired people are greyed, never removed."""
 
-    def __init__(self, parent: Any = None) -> None:
+class _RowsModel(QAbstractTableModel, Generic[Row]):
+    """A few rows read at once (people and sites of one help desk), one per record."""
+
+    columns: tuple[str, ...] = ()
+
+    def __init__(self, key: Callable[[Row], str], parent: Any = None) -> None:
         super().__init__(parent)
-        self._rows: list[tuple[Technician, str]] = []  # the technician, their sites by name
+        self._rows: list[Row] = []
+        self._key = key
 
-    def set_directory(self, directory: Directory) -> None:
+    def _replace(self, rows: Sequence[Row]) -> None:
         self.beginResetModel()
-        self._rows = [(t, ", ".join(directory.site_names(t))) for t in directory.technicians]
+        self._rows = list(rows)
         self.endResetModel()
 
-    def technician(self, row: int) -> Technician:
-        return self._rows[row][0]
+    def row_of(self, key: str) -> int | None:
+        return next((n for n, row in enumerate(self._rows) if self._key(row) == key), None)
 
-    def row_of(self, login: str) -> int | None:
-        for row, (tech, _sites) in enumerate(self._rows):
-            if tech.login == login:
-                return row
-        return None
+    def _row(self, index: Index) -> Row | None:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        return self._rows[index.row()]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(TECHNICIAN_COLUMNS)
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == _DISPLAY
+            and 0 <= section < len(self.columns)
+        ):
+            return self.columns[section]
+        return None
+
+
+class TechnicianTableModel(_RowsModel[tuple[Technician, str]]):
+    """Everyone enrolled, active first; retired people are greyed, never removed."""
+
+    columns = TECHNICIAN_COLUMNS
+
+    def __init__(self, parent: Any = None) -> None:
+        # Each row: the technician and their sites by name.
+        super().__init__(lambda row: row[0].login, parent)
+
+    def set_directory(self, directory: Directory) -> None:
+        self._replace([(t, ", ".join(directory.site_names(t))) for t in directory.technicians])
+
+    def technician(self, row: int) -> Technician:
+        return self._rows[row][0]
 
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        found = self._row(index)
+        if found is None:
             return None
-        tech, sites = self._rows[index.row()]
+        tech, sites = found
         if role in (_DISPLAY, _TOOLTIP):
             text = (
                 tech.login,
@@ -69,58 +101,21 @@ class TechnicianTableModel(QAbstractTableModel):
             )
         return None
 
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == _DISPLAY
-            and 0 <= section < len(TECHNICIAN_COLUMNS)
-        ):
-            return TECHNICIAN_COLUMNS[section]
-        return None
 
+class SiteTableModel(_RowsModel[Site]):
+    columns = SITE_COLUMNS
 
-class SiteTableModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Site] = []
+        super().__init__(lambda site: site.id, parent)
 
     def set_sites(self, sites: Sequence[Site]) -> None:
-        self.beginResetModel()
-        self._rows = list(sites)
-        self.endResetModel()
+        self._replace(sites)
 
     def site(self, row: int) -> Site:
         return self._rows[row]
 
-    def row_of(self, site_id: str) -> int | None:
-        for row, site in enumerate(self._rows):
-            if site.id == site_id:
-                return row
-        return None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(SITE_COLUMNS)
-
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        if role in (_DISPLAY, _TOOLTIP):
-            site = self._rows[index.row()]
+        site = self._row(index)
+        if site is not None and role in (_DISPLAY, _TOOLTIP):
             return (site.name, site.address or "—", site.timezone)[index.column()]
-        return None
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == _DISPLAY
-            and 0 <= section < len(SITE_COLUMNS)
-        ):
-            return SITE_COLUMNS[section]
         return None
