@@ -1,0 +1,144 @@
+"""`central import requesters|assets|sites FILE.csv`: bulk upserts from CSV exports (GLPI,
+Snipe-IT or a spreadsheet), all or nothing per file (DESIGN.md §11; the reading rules are in
+workbench/services/csv_import.py, the upserts in workbench/sync/imports.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from workbench.cli import render
+from workbench.cli.central import central_url, url_option
+from workbench.cli.context import AppContext
+from workbench.cli.lazy import LazyGroup
+from workbench.cli.options import json_option, with_app
+from workbench.core.errors import BadInput
+from workbench.core.imports import ImportReport
+from workbench.core.models import Role
+from workbench.services import csv_import
+from workbench.sync import imports
+from workbench.sync.admin import admin_session
+
+Reader = Callable[[Path, Mapping[str, str]], csv_import.ParsedFile[Any]]
+Upsert = Callable[..., ImportReport]
+
+_KINDS: dict[str, tuple[Reader, Upsert, str]] = {
+    "requesters": (
+        csv_import.read_requesters,
+        imports.upsert_requesters,
+        "Upsert requesters by e-mail (case-insensitive).",
+    ),
+    "assets": (
+        csv_import.read_assets,
+        imports.upsert_assets,
+        "Upsert assets by asset tag, else serial; owners are requesters.",
+    ),
+    "sites": (
+        csv_import.read_sites,
+        imports.upsert_sites,
+        "Upsert sites by name (case-insensitive); a new one needs a time zone.",
+    ),
+}
+
+
+# `directory` loads ldap3, so its module is imported only when it runs.
+@click.group(
+    "import", cls=LazyGroup, lazy={"directory": "workbench.cli.central_directory:directory"}
+)
+def import_group() -> None:
+    """Upsert requesters, assets or sites from a CSV file (admins), all or nothing."""
+
+
+def _report_json(report: ImportReport) -> dict[str, Any]:
+    return {
+        "kind": report.kind,
+        "new": report.new,
+        "changed": report.changed,
+        "unchanged": report.unchanged,
+        "refused": [{"line": r.line, "reason": r.reason} for r in report.refused],
+        "deactivated": report.deactivated,
+        "dry_run": report.dry_run,
+    }
+
+
+def _show(report: ImportReport, source: str, as_json: bool) -> None:
+    if as_json:
+        render.emit_json(_report_json(report))
+        return
+    counts = (
+        f"{report.kind} from {source}: {report.new} new, {report.changed} changed, "
+        f"{report.unchanged} unchanged, {len(report.refused)} refused"
+    )
+    if report.deactivated:
+        counts += f", {report.deactivated} deactivated"
+    click.echo(counts + (" (dry run: nothing written)" if report.dry_run else ""))
+
+
+def _import(
+    app: AppContext,
+    kind: str,
+    path: Path,
+    mappings: tuple[str, ...],
+    dry_run: bool,
+    url: str | None,
+    as_json: bool,
+) -> None:
+    read, upsert, _ = _KINDS[kind]
+    parsed = read(path, csv_import.parse_mappings(mappings))
+    try:
+        with admin_session(central_url(app, url), Role.ADMIN, f"import {kind}") as session:
+            session.dry_run = dry_run
+            report = upsert(
+                session,
+                parsed.records,
+                fields=parsed.fields,
+                refused=parsed.refused,
+                source=path.name,
+            )
+    except imports.ImportRefused as refused:
+        _show(refused.report, path.name, as_json)
+        count = len(refused.report.refused)
+        raise BadInput(
+            csv_import.refusal_listing(
+                path.name, f"{count} row{'s' if count != 1 else ''} refused", refused.report.refused
+            )
+        ) from None
+    _show(report, path.name, as_json)
+
+
+def _command(kind: str) -> click.Command:
+    @click.argument(
+        "path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    )
+    @click.option(
+        "--map",
+        "mappings",
+        multiple=True,
+        metavar="COLUMN=FIELD",
+        help="Fill FIELD from the file's COLUMN (COLUMN= leaves it out); repeat.",
+    )
+    @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+    @url_option
+    @json_option
+    @with_app
+    def command(
+        app: AppContext,
+        path: Path,
+        mappings: tuple[str, ...],
+        dry_run: bool,
+        url: str | None,
+        as_json: bool,
+    ) -> None:
+        _import(app, kind, path, mappings, dry_run, url, as_json)
+
+    return click.command(
+        kind,
+        help=f"{_KINDS[kind][2]} GLPI's and Snipe-IT's export columns are recognised (README).",
+    )(command)
+
+
+for _kind in _KINDS:
+    import_group.add_command(_command(_kind))
