@@ -29,6 +29,7 @@ from workbench.sync.identity import Identity, IdentityRefused, identity, scram_v
 # A login is a PostgreSQL role name too: plain, lower-case, no quoting surprises.
 LOGIN_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{1,62}$")
 TIERS = (1, 2, 3)
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +166,7 @@ def check_login(login: str) -> str:
 
 def check_email(email: str) -> str:
     email = email.strip()
-    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+    if email and not EMAIL_PATTERN.fullmatch(email):
         raise BadInput(f"{email!r} is not an e-mail address")
     return email
 
