@@ -42,6 +42,8 @@ bench: venv system-test
 	$(BIN)/python -m tests.bench.trees
 	$(BIN)/python -m tests.bench.sync
 	$(BIN)/python -m tests.bench.remote
+	$(BIN)/python -m tests.bench.imports
+	$(BIN)/python -m tests.bench.directory
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts
