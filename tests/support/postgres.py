@@ -2,7 +2,8 @@
 
 ``pg_server`` (session) is either the server named by ``WORKBENCH_TEST_PG_URL``
 or a throw-away cluster made with ``initdb``/``pg_ctl`` in a temp dir, listening
-on 127.0.0.1 with trust auth for the superuser (SCRAM for every other role), stopped and deleted at the end of the session.
+on 127.0.0.1 with trust auth for the superuser (SCRAM-SHA-256 for every other role),
+stopped and deleted at the end of the session.
 ``pg_database`` (function) is a freshly created, empty database on it, dropped
 after the test.
 
