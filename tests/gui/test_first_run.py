@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLabel
 from pytestqt.qtbot import QtBot
 
@@ -88,17 +88,27 @@ def test_the_demo_choice_fills_the_list(
         assert not panel.demo_button.isEnabled() and not panel.connect_button.isEnabled()
         assert f"{DEMO_TICKETS:,} tickets" in panel.status.text()
         assert window.grab().save(str(artifacts / "first_run_loading.png"))
-    assert loaded.args[0].tickets == DEMO_TICKETS
+    assert loaded.args[0].summary.tickets == DEMO_TICKETS
+    technician = loaded.args[0].technician
+    assert technician  # the demo cache works as one of its technicians
     assert not window.first_run.shown
     qtbot.waitUntil(lambda: window.table.isVisible() and window.search.isVisible())
     tree, console = window.docks["Troubleshooting tree"], window.docks["Remote console"]
     # Back as they were: the tree in front, the console open behind its tab.
     qtbot.waitUntil(lambda: not tree.visibleRegion().isEmpty())
     assert console.toggleViewAction().isChecked() and console.visibleRegion().isEmpty()
-    qtbot.waitUntil(lambda: f"All tickets: {DEMO_TICKETS:,} tickets" in status_text(window))
-    assert window.navigation.currentItem().text(0) == "All tickets"
-    assert window.model.rowCount() > 0
+    # Their own queue first, as for anyone who signs in; the other views are all there.
+    qtbot.waitUntil(lambda: window.navigation.currentItem().text(0) == "My tickets")
+    views = [window.navigation.topLevelItem(i).text(0) for i in range(3)]
+    assert views[0] == "My tickets" and views[1].startswith("Tier 1")
+    assert window.navigation.findItems("All tickets", Qt.MatchFlag.MatchExactly)
     qtbot.waitUntil(lambda: window.detail.detail is not None)  # the first ticket is shown
+    # The demo's people can be assigned, and the ticket shows whom it is assigned to.
+    fields = window.detail.fields
+    qtbot.waitUntil(lambda: fields.assignee.count() > 1)
+    shown = window.detail.detail
+    assert shown is not None and fields.assignee.currentData() == shown.ticket.assignee
+    assert not fields.save.isEnabled()  # nothing changed by the reload
     qtbot.waitUntil(lambda: worker.pending == 0)
     assert not needs_first_run(empty.store)
     assert window.statusBar().currentMessage().startswith("Demo data loaded: 3,000 tickets")

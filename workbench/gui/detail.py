@@ -125,7 +125,7 @@ class DetailPane(QWidget):
             row.addWidget(button, number // 4, number % 4)
         self.fields = TicketFields(service.policy)
         self.fields.save_requested.connect(self._save_fields)
-        worker.submit(service.technicians, self.fields.set_technicians, self.failed.emit)
+        self.reload_technicians()
         self.note = NoteEdit()
         self.note.submitted.connect(self.add_note)
         self.note.setPlaceholderText("Add a note… (Ctrl+Enter)")
@@ -204,6 +204,12 @@ class DetailPane(QWidget):
             return detail or self._service.detail(ref)
 
         self._submit(save)
+
+    def reload_technicians(self) -> None:
+        """Who may be assigned: read again when a sync or the demo may have brought others."""
+        self._worker.submit(
+            self._service.technicians, self.fields.set_technicians, self.failed.emit
+        )
 
     def add_note(self) -> None:
         text = self.note.toPlainText()

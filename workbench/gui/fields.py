@@ -63,10 +63,18 @@ class TicketFields(QWidget):
         self.setEnabled(False)
 
     def set_technicians(self, technicians: list[Technician]) -> None:
+        """The people one may assign to (again after a sync or the demo brought others);
+        the ticket shown keeps its assignee, and an edit in progress its choice."""
+        chosen = self.assignee.currentData()
+        self.assignee.blockSignals(True)
         self.assignee.clear()
         self.assignee.addItem("—", None)
         for technician in technicians:
-            self.assignee.addItem(f"{technician.name} (tier {technician.tier})", technician.login)
+            state = f"tier {technician.tier}" if technician.active else "retired"
+            self.assignee.addItem(f"{technician.name} ({state})", technician.login)
+        keep = chosen or (self._ticket.assignee if self._ticket else None)
+        self.assignee.setCurrentIndex(max(0, self.assignee.findData(keep)))
+        self.assignee.blockSignals(False)
 
     def show_ticket(self, ticket: Ticket) -> None:
         self._ticket = ticket

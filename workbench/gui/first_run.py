@@ -8,6 +8,7 @@ demo data" seeds the cache with the demo help desk on the database worker, as
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Signal
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.query import TicketQuery
+from workbench.gui.navigation import MY_VIEW, standard_views
 from workbench.gui.theme import problem_label
 from workbench.gui.worker import DbWorker, error_text
 from workbench.store import Store, sync_state
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     from workbench.store.sync_state import SyncState
 
 DEMO_TICKETS = 3000  # as `workbench --demo`
-DEMO_VIEW = "All tickets"  # where the list opens on the demo data
+DEMO_VIEW = "All tickets"  # where the list opens on the demo data without a technician
 CARD_WIDTH = 600
 
 
@@ -56,11 +58,19 @@ def _first_run(store: Store) -> tuple[bool, bool]:
     return needs_first_run(store), demo_fits(store)
 
 
-def seed(store: Store, tickets: int = DEMO_TICKETS) -> DemoSummary:
+@dataclass(frozen=True, slots=True)
+class DemoLoaded:
+    summary: DemoSummary
+    technician: str | None  # whom the demo cache works as: the window's "My tickets"
+
+
+def seed(store: Store, tickets: int = DEMO_TICKETS) -> DemoLoaded:
     from workbench.resources import load_policy  # noqa: PLC0415
     from workbench.services.demo import seed_demo  # noqa: PLC0415  (its generator is large)
 
-    return seed_demo(store, load_policy(), tickets)
+    summary = seed_demo(store, load_policy(), tickets)
+    with store.read() as db:
+        return DemoLoaded(summary, db.meta(sync_state.TECHNICIAN))
 
 
 def _choice(title: str, text: str) -> tuple[QPushButton, QWidget]:
@@ -84,7 +94,7 @@ class FirstRunPanel(QWidget):
     """The page in place of the empty list; it knows the store and the worker, not the window."""
 
     connect_requested = Signal()
-    demo_loaded = Signal(object)  # the DemoSummary
+    demo_loaded = Signal(object)  # DemoLoaded
 
     def __init__(self, store: Store, worker: DbWorker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -169,10 +179,10 @@ class FirstRunPanel(QWidget):
         self.status.setText(f"Making the demo help desk: {DEMO_TICKETS:,} tickets…")
         self._worker.submit(lambda: seed(store), self._loaded, self._failed)
 
-    def _loaded(self, summary: DemoSummary) -> None:
+    def _loaded(self, loaded: DemoLoaded) -> None:
         self._idle()
-        self.status.setText(f"Demo data loaded: {summary.tickets:,} tickets.")
-        self.demo_loaded.emit(summary)
+        self.status.setText(f"Demo data loaded: {loaded.summary.tickets:,} tickets.")
+        self.demo_loaded.emit(loaded)
 
     def _failed(self, error: Exception) -> None:
         self._idle()
@@ -256,12 +266,15 @@ class FirstRun(QObject):
     def _connected(self, _state: SyncState) -> None:
         self.show_list()  # the first sync, starting now, fills it
 
-    def _demo_loaded(self, summary: DemoSummary) -> None:
+    def _demo_loaded(self, loaded: DemoLoaded) -> None:
+        summary = loaded.summary
+        # The views were made for a cache with nobody in it: now there is a "My tickets".
+        self.main.navigation.set_views(standard_views(self.main.service.policy, loaded.technician))
         self.show_list()
         self.main.statusBar().showMessage(
             f"Demo data loaded: {summary.tickets:,} tickets, {summary.technicians} technicians, "
             f"{summary.sites} sites.",
             10_000,
         )
-        self.main.navigation.choose(DEMO_VIEW)
+        self.main.navigation.choose(MY_VIEW if loaded.technician else DEMO_VIEW)
         self.main.refresh()

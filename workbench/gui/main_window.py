@@ -274,6 +274,7 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         self.model.reload()
+        self.detail.reload_technicians()
         self._refresh_status()
 
     def _refresh_status(self) -> None:

@@ -18,11 +18,14 @@ _QUERY_ROLE = Qt.ItemDataRole.UserRole
 _SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
+MY_VIEW = "My tickets"
+
+
 def standard_views(policy: SlaPolicy, technician: str | None) -> list[tuple[str, ViewFactory]]:
     open_ = frozenset(OPEN_STATUSES)
     views: list[tuple[str, ViewFactory]] = []
     if technician:
-        views.append(("My tickets", lambda: TicketQuery(assignee=technician, statuses=open_)))
+        views.append((MY_VIEW, lambda: TicketQuery(assignee=technician, statuses=open_)))
     for tier, queue in sorted(policy.queues.items()):
         views.append(
             (f"Tier {tier}: {queue}", lambda q=queue: TicketQuery(queue=q, statuses=open_))
@@ -52,17 +55,24 @@ class NavigationPane(QTreeWidget):
         super().__init__()
         self.setHeaderHidden(True)
         self.setRootIsDecorated(False)
-        for title, factory in views:
-            item = QTreeWidgetItem([title])
-            item.setData(0, _QUERY_ROLE, factory)
-            self.addTopLevelItem(item)
         self._saved = QTreeWidgetItem(["Saved searches"])
         self._saved.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading, not a view
         font = self._saved.font(0)
         font.setBold(True)
         self._saved.setFont(0, font)
         self.addTopLevelItem(self._saved)
+        self.set_views(views)
         self.currentItemChanged.connect(self._on_current)
+
+    def set_views(self, views: list[tuple[str, ViewFactory]]) -> None:
+        """The standard views above the saved searches, replacing those there (the cache
+        now works as someone: "My tickets")."""
+        while self.topLevelItem(0) is not self._saved:
+            self.takeTopLevelItem(0)
+        for at, (title, factory) in enumerate(views):
+            item = QTreeWidgetItem([title])
+            item.setData(0, _QUERY_ROLE, factory)
+            self.insertTopLevelItem(at, item)
 
     def _on_current(self, current: QTreeWidgetItem | None, _previous: object) -> None:
         if current is None:
