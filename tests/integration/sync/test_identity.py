@@ -443,3 +443,32 @@ def test_a_remote_job_reaches_the_central_audit_with_its_secrets_masked(
     out, err = capsys.readouterr()
     assert code == 0, err
     assert [e["recipe_id"] for e in json.loads(out)["events"]] == ["linux.diagnostics"]
+
+
+def test_a_technicians_connection_cannot_hide_rows_or_break_other_laptops_sync(
+    laptops: Laptops, central_url: str
+) -> None:
+    enrol(central_url, "ana.lopez", "ben.okafor")
+    ben = signed_in(laptops("ben.okafor"), as_login(central_url, "ben.okafor"), "ben.okafor")
+    new_ticket(ben, "Scanner jams")
+    ben.sync()
+    with ben.store.read() as db:
+        bens_client = db.client_id
+    with connection(as_login(central_url, "ana.lopez")) as db:
+        # Log rows under Ben's client id would make his laptop think it was restored.
+        assert "row-level security" in refused(
+            db,
+            "INSERT INTO mutation_log VALUES (:c, 999, 'h', 'ana.lopez', now())",
+            c=bens_client,
+        )
+        # A row behind the clock would never reach a cache whose cursor passed it.
+        assert "behind the sync clock" in refused(
+            db,
+            "INSERT INTO requesters (id, name, email, phone, department, version, active, "
+            "changed_by) VALUES ('r-x', 'X', 'x@x.example', '', '', 1, 1, 'ana.lopez')",
+        )
+        # Nor may the clock leap so far that it runs out.
+        assert "more than a push does" in refused(
+            db, "UPDATE sync_clock SET clock = clock + 1000000000"
+        )
+    assert ben.sync().pulled >= 0 and not ben.sync().renumbered

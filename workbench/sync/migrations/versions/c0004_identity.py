@@ -168,6 +168,27 @@ FUNCTIONS = (
             IF NEW.clock < OLD.clock OR NEW.id <> OLD.id THEN
                 RAISE EXCEPTION 'the sync clock only moves forward' USING ERRCODE = '42501';
             END IF;
+            -- A push moves it by about two per operation; a leap would run it out.
+            IF NEW.clock - OLD.clock > 100000 AND wb_role() IS DISTINCT FROM 'admin' THEN
+                IF NOT pg_has_role(session_user, (SELECT relowner FROM pg_class
+                        WHERE oid = TG_RELID), 'MEMBER') THEN
+                    RAISE EXCEPTION 'the sync clock moves by %, more than a push does',
+                        NEW.clock - OLD.clock USING ERRCODE = '42501';
+                END IF;
+            END IF;
+            RETURN NEW;
+        END $$""",
+    # A row a technician writes is ahead of the clock (its version is the clock's next):
+    # one behind it would never reach caches whose cursor passed that version.
+    """CREATE FUNCTION wb_version_ahead() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.version <= (SELECT clock FROM sync_clock WHERE id = 1) THEN
+                IF NOT pg_has_role(session_user, (SELECT relowner FROM pg_class
+                        WHERE oid = TG_RELID), 'MEMBER') THEN
+                    RAISE EXCEPTION '% row at version % is behind the sync clock: no cache '
+                        'would pull it', TG_TABLE_NAME, NEW.version USING ERRCODE = '42501';
+                END IF;
+            END IF;
             RETURN NEW;
         END $$""",
 )
@@ -182,6 +203,15 @@ TRIGGERS = (
     """CREATE TRIGGER sync_clock_forward BEFORE UPDATE ON sync_clock
         FOR EACH ROW EXECUTE FUNCTION wb_clock_forward()""",
 )
+
+
+def _version_triggers() -> list[str]:
+    return [
+        f"CREATE TRIGGER {table}_version_ahead BEFORE INSERT OR UPDATE OF version ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION wb_version_ahead()"
+        for table in (*SYNCED, "conflicts")
+    ]
+
 
 # Policies call the functions inside scalar subqueries: PostgreSQL then evaluates them once
 # per statement (an InitPlan), not once per row of a 500-row batch.
@@ -232,8 +262,12 @@ def _policies() -> list[str]:
         "WITH CHECK (resolved_by IS NULL OR resolved_by = (SELECT wb_technician()) "
         "OR (SELECT wb_role()) IN ('lead', 'admin'))",
         "CREATE POLICY mutation_log_read ON mutation_log FOR SELECT USING (true)",
+        # A client id is one technician's: another's log rows under it would make that
+        # laptop believe it was restored from a backup.
         "CREATE POLICY mutation_log_insert ON mutation_log FOR INSERT "
-        "WITH CHECK (technician = (SELECT wb_technician()))",
+        "WITH CHECK (technician = (SELECT wb_technician()) AND NOT EXISTS ("
+        "SELECT 1 FROM mutation_log other WHERE other.client_id = mutation_log.client_id "
+        "AND other.technician <> (SELECT wb_technician())))",
         "CREATE POLICY field_changes_read ON field_changes FOR SELECT USING (true)",
         "CREATE POLICY field_changes_insert ON field_changes FOR INSERT "
         "WITH CHECK (author = (SELECT wb_technician()))",
@@ -284,7 +318,7 @@ def upgrade() -> None:
     # the caller's temporary schema never stands in for one of these tables).
     path = f"{bind.dialect.identifier_preparer.quote(schema)}, pg_temp"
     functions = [f.replace("{path}", path) for f in FUNCTIONS]
-    for statement in (*TABLES, *functions, *TRIGGERS, *_policies(), GRANTS):
+    for statement in (*TABLES, *functions, *TRIGGERS, *_version_triggers(), *_policies(), GRANTS):
         op.execute(statement)
 
 
