@@ -265,6 +265,8 @@ def edit_technician(
             .where(t.c.login == login)
             .values(**values, version=session.tick(), changed_by=session.actor)
         )
+    if values.get("active") == 1:  # back from retirement: may sign in again
+        db.execute(text("SELECT wb_allow_login(:login, true)"), {"login": login})
     if password:
         db.execute(
             text("SELECT wb_enrol_login(:login, :verifier, :adopt)"),

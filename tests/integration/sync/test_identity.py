@@ -249,6 +249,10 @@ def test_a_retired_technician_can_no_longer_sync_and_keeps_their_outbox(
         assert db.scalar(
             select(central.technicians.c.name).where(central.technicians.c.login == "ana.lopez")
         )
+    # Back from retirement: she signs in again and her kept work goes out.
+    with admin.admin_session(central_url, Role.ADMIN, "reactivate") as session:
+        assert admin.edit_technician(session, "ana.lopez", {"active": 1}).active
+    assert ana.sync().pushed == pending and ana.pending == 0
 
 
 def test_a_wrong_password_at_login_is_one_line_and_changes_nothing(
