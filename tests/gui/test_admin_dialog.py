@@ -19,7 +19,8 @@ from tests.support.workbench import AGENT, FIELD, LEAD, SITE
 from workbench.core.errors import BadInput
 from workbench.core.models import Role, Site, Technician
 from workbench.gui.admin import ADMIN_ACTION
-from workbench.gui.admin.dialog import AdminDialog, TechnicianDialog
+from workbench.gui.admin.dialog import AdminDialog
+from workbench.gui.admin.forms import TechnicianDialog
 from workbench.gui.admin.models import SiteTableModel, TechnicianTableModel
 from workbench.gui.forms import field
 from workbench.gui.main_window import MainWindow

@@ -60,6 +60,14 @@ mutation_log = Table(
     PrimaryKeyConstraint("client_id", "mutation_id"),
 )
 
+# Which technician's cache a client id is (revision c0004): claimed by its first push.
+client_ids = Table(
+    "client_ids",
+    metadata,
+    Column("client_id", String, primary_key=True),
+    Column("technician", String, nullable=False),
+)
+
 field_changes = Table(
     "field_changes",
     metadata,

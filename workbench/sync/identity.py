@@ -32,8 +32,21 @@ class Identity:
         return self.login is None
 
 
+_KNOWN = "workbench.identity"  # Connection.info key: who signed in on this connection
+
+
 def identity(db: Connection) -> Identity:
-    """The technician (or the owner) behind this connection."""
+    """The technician (or the owner) behind this connection, asked once per connection
+    (its session_user never changes; row-level security checks every statement anyway)."""
+    known = db.info.get(_KNOWN)
+    if isinstance(known, Identity):
+        return known
+    found = _ask(db)
+    db.info[_KNOWN] = found
+    return found
+
+
+def _ask(db: Connection) -> Identity:
     row = db.execute(
         text(
             "SELECT session_user::text AS user, t.login, t.role, t.active, "

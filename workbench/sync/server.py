@@ -47,7 +47,7 @@ from workbench.store.sync_state import (
     scope_filter,
 )
 from workbench.sync import central
-from workbench.sync.identity import Identity, acting_as
+from workbench.sync.identity import Identity, IdentityRefused, acting_as
 
 # Created with ids people choose (a tree's id is its file's): two caches may create the same
 # one. Every other entity is created under a fresh UUID, so an existing id is a replay.
@@ -162,8 +162,7 @@ class _Batch:
         self.who = who
         self.technician = technician
         self.clock = clock
-        # Per table: None when the signed-in technician may write it, else the rule in words
-        # (the central's own wb_refusal, asked once per table and batch).
+        # Per table: None when the signed-in technician may write it, else the rule in words.
         self.refusals: dict[str, str | None] = {}
         self.conflicts = 0
         self.parents: set[tuple[str, Any]] = set()  # (table, id) known to exist
@@ -241,9 +240,9 @@ class _Batch:
         so a cache that skipped this check would have its whole batch refused."""
         if self.who.owner:
             return None
-        if table.name not in self.refusals:
-            self.refusals[table.name] = self.db.scalar(select(func.wb_refusal(table.name)))
-        return self.refusals[table.name]
+        if not self.refusals:
+            self.refusals.update(refusals(self.db))
+        return self.refusals.get(table.name)
 
     def _approver(self) -> str | None:
         """Who approves a tree or recipe this batch writes: its pusher, when a lead."""
@@ -473,6 +472,36 @@ def last_mutation_id(db: Connection, client_id: str) -> int:
     )
 
 
+def refusals(db: Connection) -> dict[str, str | None]:
+    """The central's own wb_refusal for every table an operation writes, in one query, once
+    per connection (the role behind a connection does not change)."""
+    known = db.info.get("workbench.refusals")
+    if known is None:
+        names = sorted({t.name for t in central.ENTITIES.values()})
+        rows = db.exec_driver_sql(
+            "SELECT t, wb_refusal(t) FROM unnest(%s::text[]) AS t", (names,)
+        ).all()
+        known = db.info["workbench.refusals"] = {str(t): rule for t, rule in rows}
+    return dict(known)
+
+
+def _claim(db: Connection, who: Identity, client_id: str, technician: str) -> None:
+    """A client id is one technician's cache: claimed by its first push (one statement: the
+    claim, else whose it is already)."""
+    owner = db.exec_driver_sql(
+        "WITH claimed AS (INSERT INTO client_ids VALUES (%(c)s, %(t)s) "
+        "ON CONFLICT (client_id) DO NOTHING RETURNING technician) "
+        "SELECT technician FROM claimed UNION ALL "
+        "SELECT technician FROM client_ids WHERE client_id = %(c)s",
+        {"c": client_id, "t": technician},
+    ).scalar()
+    if owner != technician and not who.owner:
+        raise IdentityRefused(
+            f"this cache's client id {client_id} is {owner}'s (a copy of their data "
+            "directory?): sign in with their login, or start from a fresh cache"
+        )
+
+
 def push_batch(db: Connection, technician: str, ops: Sequence[OutboxOperation]) -> PushResult:
     """Apply one client's operations in order, under the lock of the sync clock row. The
     work must be the signed-in technician's own (IdentityRefused otherwise: nothing applied)."""
@@ -481,6 +510,7 @@ def push_batch(db: Connection, technician: str, ops: Sequence[OutboxOperation]) 
         select(central.sync_clock.c.clock).where(central.sync_clock.c.id == 1).with_for_update()
     ).scalar_one()
     client_id = ops[0].client_id
+    _claim(db, who, client_id, technician)
     log = central.mutation_log
     last = last_mutation_id(db, client_id)
     batch = _Batch(db, who, technician, int(clock))

@@ -71,6 +71,13 @@ TABLES = (
     "CREATE INDEX ix_audit_events_at ON audit_events (at)",
     "CREATE INDEX ix_audit_events_host ON audit_events (host)",
     "CREATE INDEX ix_audit_events_technician ON audit_events (technician)",
+    """CREATE TABLE client_ids (
+        client_id VARCHAR NOT NULL,
+        technician VARCHAR NOT NULL,
+        PRIMARY KEY (client_id)
+    )""",
+    """INSERT INTO client_ids SELECT DISTINCT ON (client_id) client_id, technician
+        FROM mutation_log ORDER BY client_id, mutation_id""",
 )
 
 FUNCTIONS = (
@@ -181,15 +188,16 @@ FUNCTIONS = (
     # A row a technician writes is ahead of the clock (its version is the clock's next):
     # one behind it would never reach caches whose cursor passed that version.
     """CREATE FUNCTION wb_version_ahead() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE behind bigint;
         BEGIN
-            IF NEW.version <= (SELECT clock FROM sync_clock WHERE id = 1) THEN
-                IF NOT pg_has_role(session_user, (SELECT relowner FROM pg_class
-                        WHERE oid = TG_RELID), 'MEMBER') THEN
-                    RAISE EXCEPTION '% row at version % is behind the sync clock: no cache '
-                        'would pull it', TG_TABLE_NAME, NEW.version USING ERRCODE = '42501';
-                END IF;
+            SELECT min(version) INTO behind FROM written
+                WHERE version <= (SELECT clock FROM sync_clock WHERE id = 1);
+            IF behind IS NOT NULL AND NOT pg_has_role(session_user, (SELECT relowner
+                    FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
+                RAISE EXCEPTION '% row at version % is behind the sync clock: no cache '
+                    'would pull it', TG_TABLE_NAME, behind USING ERRCODE = '42501';
             END IF;
-            RETURN NEW;
+            RETURN NULL;
         END $$""",
 )
 
@@ -206,10 +214,12 @@ TRIGGERS = (
 
 
 def _version_triggers() -> list[str]:
+    """Per statement, over the rows it wrote (a batch's hundreds at once, not row by row)."""
     return [
-        f"CREATE TRIGGER {table}_version_ahead BEFORE INSERT OR UPDATE OF version ON {table} "
-        "FOR EACH ROW EXECUTE FUNCTION wb_version_ahead()"
+        f"CREATE TRIGGER {table}_{event.lower()}_version_ahead AFTER {event} ON {table} "
+        "REFERENCING NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION wb_version_ahead()"
         for table in (*SYNCED, "conflicts")
+        for event in ("INSERT", "UPDATE")
     ]
 
 
@@ -248,7 +258,7 @@ def _policies() -> list[str]:
         f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"
         for t in (
             *SYNCED, "conflicts", "mutation_log", "field_changes", "audit_events",
-            "policy_history",
+            "policy_history", "client_ids",
         )
     ]  # fmt: skip
     for table in SYNCED:
@@ -262,12 +272,15 @@ def _policies() -> list[str]:
         "WITH CHECK (resolved_by IS NULL OR resolved_by = (SELECT wb_technician()) "
         "OR (SELECT wb_role()) IN ('lead', 'admin'))",
         "CREATE POLICY mutation_log_read ON mutation_log FOR SELECT USING (true)",
-        # A client id is one technician's: another's log rows under it would make that
-        # laptop believe it was restored from a backup.
+        # A client id is one technician's (claimed by its first push): log rows under
+        # another's would make that laptop believe it was restored from a backup.
+        "CREATE POLICY client_ids_read ON client_ids FOR SELECT USING (true)",
+        "CREATE POLICY client_ids_claim ON client_ids FOR INSERT "
+        "WITH CHECK (technician = (SELECT wb_technician()))",
         "CREATE POLICY mutation_log_insert ON mutation_log FOR INSERT "
-        "WITH CHECK (technician = (SELECT wb_technician()) AND NOT EXISTS ("
-        "SELECT 1 FROM mutation_log other WHERE other.client_id = mutation_log.client_id "
-        "AND other.technician <> (SELECT wb_technician())))",
+        "WITH CHECK (technician = (SELECT wb_technician()) AND EXISTS ("
+        "SELECT 1 FROM client_ids c WHERE c.client_id = mutation_log.client_id "
+        "AND c.technician = (SELECT wb_technician())))",
         "CREATE POLICY field_changes_read ON field_changes FOR SELECT USING (true)",
         "CREATE POLICY field_changes_insert ON field_changes FOR INSERT "
         "WITH CHECK (author = (SELECT wb_technician()))",
@@ -303,7 +316,8 @@ BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', current_schema(), grp);
     EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', current_schema(), grp);
     EXECUTE format('GRANT INSERT, UPDATE ON {", ".join(_WRITABLE)} TO %I', grp);
-    EXECUTE format('GRANT INSERT ON mutation_log, audit_events, policy_history TO %I', grp);
+    EXECUTE format('GRANT INSERT ON mutation_log, audit_events, policy_history, client_ids '
+        'TO %I', grp);
     EXECUTE format('GRANT UPDATE ON sync_clock TO %I', grp);
     EXECUTE format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA %I TO %I', current_schema(), grp);
     EXECUTE format('REVOKE ALL ON FUNCTION wb_enrol_login, wb_allow_login FROM PUBLIC');
