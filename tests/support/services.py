@@ -8,6 +8,7 @@ image can never turn the integration suite into a row of silent skips.
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from typing import NoReturn
 
@@ -47,3 +48,14 @@ def log_tail(path: Path, limit: int = _LOG_TAIL_CHARS) -> str:
 
 class ServiceStartError(RuntimeError):
     """A service binary exists but the server did not come up."""
+
+
+def stop_process(proc: subprocess.Popen[bytes], grace_s: float = 10) -> None:
+    """Terminate a test server, killing it if it does not end within `grace_s`."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)

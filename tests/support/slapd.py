@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import ipaddress
 import secrets
 import shutil
 import socket
@@ -30,16 +29,12 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
-from tests.support.services import ServiceStartError, log_tail, require_or_skip
+from tests.support.certificates import ca_signed_server
+from tests.support.services import ServiceStartError, log_tail, require_or_skip, stop_process
 
 APT_PACKAGES = "slapd ldap-utils"
 HOST = "127.0.0.1"
@@ -211,7 +206,7 @@ dn: cn=config
 objectClass: olcGlobal
 cn: config
 olcPidFile: {base / "slapd.pid"}
-olcTLSCertificateFile: {base / "server.crt"}
+olcTLSCertificateFile: {base / "server.pem"}
 olcTLSCertificateKeyFile: {base / "server.key"}
 
 dn: cn=module{{0}},cn=config
@@ -263,58 +258,6 @@ olcLimits: dn.exact="{LIMITED_READER_DN}" size.soft={size_limit} size.hard={size
 olcAccess: {{0}}to attrs=userPassword by anonymous auth by * none
 olcAccess: {{1}}to * by users read by * none
 """
-
-
-def _write_certificates(base: Path) -> Path:
-    """A throw-away CA (returned: the file for --ca-file) and a server certificate for
-    127.0.0.1 signed by it (server.crt, server.key)."""
-    now = datetime.now(UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Workbench test LDAP CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=7))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), True
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    server = (
-        x509.CertificateBuilder()
-        # The common name too: ldap3's host name check on Python 3.12+ looks at DNS names
-        # and the common name only, not at IP addresses.
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=7))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    (base / "server.crt").write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    key_file = base / "server.key"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_file.chmod(0o600)
-    ca_file = base / "ca.crt"
-    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    return ca_file
 
 
 @dataclass(frozen=True)
@@ -425,16 +368,6 @@ def _wait_ready(proc: subprocess.Popen[bytes], ports: Sequence[int], logfile: Pa
     )
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 @contextlib.contextmanager
 def running_slapd(
     slapd: Path,
@@ -451,7 +384,7 @@ def running_slapd(
     try:
         (base / "slapd.d").mkdir()
         (base / "db").mkdir()
-        ca_file = _write_certificates(base)
+        ca_file = ca_signed_server(base, "Workbench test LDAP CA").ca
         admin_password = secrets.token_urlsafe(16)
         reader_password = secrets.token_urlsafe(16)
         password_file = base / "admin.password"
@@ -497,7 +430,7 @@ def running_slapd(
         )
     finally:
         for proc in procs:
-            _stop(proc)
+            stop_process(proc)
         shutil.rmtree(base, ignore_errors=True)
 
 

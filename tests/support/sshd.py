@@ -33,7 +33,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.support.services import ServiceStartError, log_tail, require_or_skip
+from tests.support.services import ServiceStartError, log_tail, require_or_skip, stop_process
 
 APT_PACKAGE = "openssh-server"
 HOST = "127.0.0.1"
@@ -187,16 +187,6 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int, logfile: Path) -> bool
     )
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 @contextlib.contextmanager
 def running_sshd(sshd: Path, extra_config: Sequence[str] = ()) -> Iterator[SshServer]:
     """Run sshd for the ``with`` block; raises ServiceStartError if it cannot start."""
@@ -245,7 +235,7 @@ def running_sshd(sshd: Path, extra_config: Sequence[str] = ()) -> Iterator[SshSe
         )
     finally:
         for proc in procs:
-            _stop(proc)
+            stop_process(proc, 5)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

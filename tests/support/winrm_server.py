@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime
 import http.server
-import ipaddress
 import os
 import queue
 import re
@@ -29,10 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from tests.support.certificates import ca_signed_server
 
 HOST = "127.0.0.1"
 NS = {
@@ -54,57 +50,6 @@ class WinrmServer:
     password: str
     ca_file: Path  # the throw-away CA that signed the server certificate
     requests: list[str] = field(default_factory=list, compare=False)  # SOAP actions, in order
-
-
-def _certificates(workdir: Path) -> tuple[Path, Path, Path]:
-    """CA certificate, server certificate and server key (PEM files) for 127.0.0.1."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "workbench test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                          content_commitment=False, key_encipherment=False,
-                          data_encipherment=False, key_agreement=False, encipher_only=False,
-                          decipher_only=False),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)]))
-        .issuer_name(ca_name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]), False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
-    paths = workdir / "ca.pem", workdir / "server.pem", workdir / "server.key"
-    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return paths
 
 
 class _Command:
@@ -287,7 +232,8 @@ def running_winrm_server(
     username: str = "tech", password: str = "Pa55-w0rd"
 ) -> Iterator[WinrmServer]:
     workdir = Path(tempfile.mkdtemp(prefix="workbench-winrm-"))
-    ca_file, cert_file, key_file = _certificates(workdir)
+    tls = ca_signed_server(workdir, "workbench test CA")
+    ca_file, cert_file, key_file = tls.ca, tls.certificate, tls.key
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     httpd = http.server.ThreadingHTTPServer((HOST, 0), _Handler)
