@@ -115,6 +115,13 @@ class TechnicianDialog(_Form):
         self.tier = field(self.form, QComboBox, "tier")
         self.role = field(self.form, QComboBox, "role")
         self.sites = field(self.form, QListWidget, "sites")
+        # qt-material draws no check box in item views: one drawn here reads in every theme.
+        self.sites.setStyleSheet(
+            "QListWidget::indicator { width: 13px; height: 13px;"
+            " border: 1px solid palette(text); border-radius: 2px; }"
+            "QListWidget::indicator:checked { background: palette(highlight);"
+            " image: none; }"
+        )
         self.password = field(self.form, QLineEdit, "password")
         self.password_again = field(self.form, QLineEdit, "password_again")
         self.generate = field(self.form, QPushButton, "generate")
