@@ -10,11 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import paramiko
 import pytest
 
 from tests.cli.test_remote_cli import one_line_error, wb
 from tests.support.keyrings import JsonFileKeyring
 from tests.support.workbench import AGENT, ASSET
+from workbench.remote.hostkeys import KnownHosts
 from workbench.remote.profiles import KEYRING_SERVICE
 from workbench.resources import load_policy
 from workbench.services.tickets import TicketService
@@ -148,11 +150,20 @@ def test_connect_resolves_a_ticket_to_its_asset_and_profile(
     wb(capsys, cache, "profile", "add", "lab", "--protocol", "ssh", "--user", "tech", "--auth",
        "agent")  # fmt: skip
     wb(capsys, cache, "profile", "assign", ref, "lab")
+    # A host whose key the Workbench has not accepted yet: refused before a terminal opens.
+    one_line_error(wb(capsys, cache, "connect", "ssh", ref, "--dry-run"), 2,
+                   f"does not know the host key of the host {ASSET.hostname}:2022")  # fmt: skip
+    known = KnownHosts.in_data_dir(cache)
+    known.add(ASSET.hostname, 2022, paramiko.ECDSAKey.generate())
+    known.add("srv9", 22, paramiko.ECDSAKey.generate())
     code, out, err = wb(capsys, cache, "connect", "ssh", ref, "--dry-run", "--json")
     assert code == 0, err
     data = json.loads(out)
     assert (data["host"], data["profile"], data["started"]) == (ASSET.hostname, "lab", False)
-    assert data["argv"][-7:] == ["ssh", "-p", "2022", "-l", "tech", "--", ASSET.hostname]
+    # Only the Workbench's own known hosts decide, as for `remote run`.
+    keys = ["-o", f"UserKnownHostsFile={known.path}", "-o", "StrictHostKeyChecking=yes",
+            "-o", "GlobalKnownHostsFile=/dev/null"]  # fmt: skip
+    assert data["argv"][-13:] == ["ssh", *keys, "-p", "2022", "-l", "tech", "--", ASSET.hostname]
     # A plain host without a profile; --profile for another one.
     code, out, _ = wb(capsys, cache, "connect", "rdp", "10.1.2.3", "--dry-run", "--json")
     assert json.loads(out)["profile"] is None and "10.1.2.3" in " ".join(json.loads(out)["argv"])

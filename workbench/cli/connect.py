@@ -13,6 +13,7 @@ from workbench.cli.options import json_option, with_app
 from workbench.cli.profiles import find_asset
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.refs import looks_like_ref, normalize_ref
+from workbench.remote import hostkeys
 from workbench.remote.launchers import KINDS, launch, plan
 from workbench.services.profiles import ProfileService
 
@@ -51,7 +52,7 @@ def connect(
         # The asset's port is its SSH port only when SSH is how it is reached.
         if kind == "ssh" and asset.protocol == "ssh":
             port = asset.port
-    planned = plan(kind, host, profile, port=port)
+    planned = plan(kind, host, profile, known_hosts=app.data_dir / hostkeys.FILENAME, port=port)
     if not dry_run:
         launch(planned)
     if as_json:
@@ -61,7 +62,7 @@ def connect(
             "started": not dry_run,
         })  # fmt: skip
     else:
-        click.echo(("Would start: " if dry_run else "Started: ") + planned.description
+        render.say(("Would start: " if dry_run else "Started: ") + planned.description
                    + (f" with profile {profile.name}" if profile else ""))  # fmt: skip
         if dry_run:
-            click.echo(shlex.join(planned.argv))
+            render.say(shlex.join(planned.argv))

@@ -14,10 +14,13 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 from workbench.core.errors import BadInput, WorkbenchError
-from workbench.remote.profiles import CredentialProfile, check_host
+from workbench.remote.hostkeys import KnownHosts, host_entry_name
+from workbench.remote.profiles import CredentialProfile, check_host, default_port, parse_target
+from workbench.remote.recipes import powershell_literal
 
 # The session kinds and the one name each goes by in the GUI.
 KIND_LABELS = {"ssh": "SSH terminal", "rdp": "Remote desktop", "powershell": "PowerShell"}
@@ -76,9 +79,29 @@ def install_hint(program: str, platform: str = sys.platform) -> str:
     return hints.get(program, f"install {program} and make sure it is on PATH")
 
 
-def _ssh_argv(host: str, profile: CredentialProfile | None, port: int | None) -> list[str]:
-    argv = ["ssh"]
+def trusted_keys(known_hosts: Path) -> list[str]:
+    """ssh options that trust only the Workbench's own known hosts: a key `remote run`
+    refused is refused here too, and an unknown one is never accepted on the spot."""
+    return ["-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=yes",
+            "-o", "GlobalKnownHostsFile=/dev/null"]  # fmt: skip
+
+
+def _require_known(known_hosts: Path, host: str, port: int, what: str) -> None:
+    """Refused before a terminal opens: the session would end at once on the unknown key."""
+    if KnownHosts(known_hosts).load().lookup(host_entry_name(host, port)) is None:
+        raise BadInput(
+            f"the Workbench does not know the host key of {what} {host}:{port} yet: run a "
+            f"recipe on it once (`workbench remote run linux.diagnostics --host {host}` or "
+            "the remote console) and accept its fingerprint there, then connect again"
+        )
+
+
+def _ssh_argv(
+    host: str, profile: CredentialProfile | None, port: int | None, known_hosts: Path
+) -> list[str]:
+    argv = ["ssh", *trusted_keys(known_hosts)]
     chosen = port if port is not None else profile.port if profile else None
+    _require_known(known_hosts, host, chosen or default_port("ssh"), "the host")
     if chosen is not None:
         argv += ["-p", str(chosen)]
     if profile is not None:
@@ -86,10 +109,23 @@ def _ssh_argv(host: str, profile: CredentialProfile | None, port: int | None) ->
         if profile.key_path and profile.auth != "password":
             argv += ["-i", profile.key_path]
         if profile.jump:
-            argv += ["-J", profile.jump]
+            argv += ["-o", f"ProxyCommand={_jump_command(profile.jump, known_hosts)}"]
         if profile.auth == "password":
             argv += ["-o", "PreferredAuthentications=keyboard-interactive,password"]
     return [*argv, "--", host]
+
+
+def _jump_command(jump: str, known_hosts: Path) -> str:
+    """The jump host through the same trusted keys (ssh's -J would check it against
+    ~/.ssh/known_hosts: options given on the command line apply to the target only)."""
+    target = parse_target(jump, "the jump host")
+    port = target.port or default_port("ssh")
+    _require_known(known_hosts, target.host, port, "the jump host")
+    user = ["-l", target.user] if target.user else []
+    return shlex.join(
+        ["ssh", *trusted_keys(known_hosts), *user, "-p", str(port), "-W", "%h:%p", "--",
+         target.host]
+    )  # fmt: skip
 
 
 def _in_terminal(command: list[str], title: str, platform: str, which: Which) -> Launch:
@@ -106,19 +142,28 @@ def _in_terminal(command: list[str], title: str, platform: str, which: Which) ->
     return Launch((terminal, *flag, *command), title, (command[0],))
 
 
-def _ps_quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _powershell(host: str, profile: CredentialProfile | None, port: int | None) -> str:
-    """The Enter-PSSession command: WinRM for WinRM profiles, PowerShell over SSH for SSH ones."""
+def _powershell(
+    host: str, profile: CredentialProfile | None, port: int | None, known_hosts: Path
+) -> str:
+    """The Enter-PSSession command: WinRM for WinRM profiles, PowerShell over SSH for SSH ones
+    (its ssh trusting only the Workbench's known hosts: -Options needs PowerShell 7.3)."""
     if profile is None:
-        return f"Enter-PSSession -ComputerName {_ps_quote(host)}"
+        return f"Enter-PSSession -ComputerName {powershell_literal(host)}"
     if profile.protocol == "ssh":
-        parts = [f"Enter-PSSession -HostName {_ps_quote(host)}",
-                 f"-UserName {_ps_quote(profile.user)}"]  # fmt: skip
+        _require_known(known_hosts, host, port or profile.port or default_port("ssh"), "the host")
+        options = "; ".join(
+            f"{name}={powershell_literal(value)}"
+            for name, value in (
+                ("UserKnownHostsFile", str(known_hosts)),
+                ("StrictHostKeyChecking", "yes"),
+                ("GlobalKnownHostsFile", "/dev/null"),
+            )
+        )
+        parts = [f"Enter-PSSession -HostName {powershell_literal(host)}",
+                 f"-UserName {powershell_literal(profile.user)}",
+                 f"-Options @{{{options}}}"]  # fmt: skip
         if profile.key_path and profile.auth == "key":
-            parts.append(f"-KeyFilePath {_ps_quote(profile.key_path)}")
+            parts.append(f"-KeyFilePath {powershell_literal(profile.key_path)}")
     else:
         if profile.auth == "certificate":
             raise BadInput(
@@ -126,8 +171,8 @@ def _powershell(host: str, profile: CredentialProfile | None, port: int | None) 
                 "thumbprint from the Windows store; use a password profile for this session"
             )
         # -Credential with a user name makes PowerShell ask for the password itself.
-        parts = [f"Enter-PSSession -ComputerName {_ps_quote(host)}",
-                 f"-Credential {_ps_quote(profile.user)}",
+        parts = [f"Enter-PSSession -ComputerName {powershell_literal(host)}",
+                 f"-Credential {powershell_literal(profile.user)}",
                  f"-Authentication {_PS_AUTH[profile.auth]}"]  # fmt: skip
         if profile.https:
             parts.append("-UseSSL")
@@ -142,6 +187,7 @@ def plan(
     host: str,
     profile: CredentialProfile | None,
     *,
+    known_hosts: Path,
     port: int | None = None,
     platform: str = sys.platform,
     which: Which = shutil.which,
@@ -162,12 +208,13 @@ def plan(
                 f"profile {profile.name!r} is for WinRM: open `connect powershell` or "
                 "`connect rdp` instead, or pick an SSH profile"
             )
-        return _in_terminal(_ssh_argv(host, profile, port), f"SSH session on {host}",
+        argv = _ssh_argv(host, profile, port, known_hosts)
+        return _in_terminal(argv, f"SSH session on {host}",
                             platform, which)  # fmt: skip
     if kind == "rdp":
         return _rdp(host, profile, port, system, platform, which)
     if kind == "powershell":
-        command = _powershell(host, profile, port)
+        command = _powershell(host, profile, port, known_hosts)
         title = f"PowerShell remoting on {host}"
         if system == "win32":
             program = "pwsh" if which("pwsh") or not which("powershell") else "powershell"

@@ -215,14 +215,22 @@ class Rendered:
     secret_names: tuple[str, ...] = ()
 
 
+# PowerShell ends a single-quoted string at any of these, not only at the ASCII one.
+_PS_QUOTES = re.compile("(['\u2018\u2019\u201a\u201b])")
+
+
+def powershell_literal(value: str) -> str:
+    """``value`` as one PowerShell single-quoted string: each quote character doubled, as
+    PowerShell reads a doubled one as that character (recipes and session launchers both)."""
+    return "'" + _PS_QUOTES.sub(r"\1\1", value) + "'"
+
+
 def quote(shell: Shell, value: str, name: str = "value") -> str:
     """``value`` as one literal word for ``shell``."""
     if shell.posix:
         return shlex.quote(value)
     if shell is Shell.POWERSHELL:
-        # PowerShell also treats the typographic quotes U+2018..U+201B as single quotes.
-        escaped = re.sub(r"(['\u2018\u2019\u201a\u201b])", r"\1\1", value)
-        return f"'{escaped}'"
+        return powershell_literal(value)
     if not _CMD_PLAIN.match(value):
         raise BadInput(
             f"parameter {name!r}: {value!r} cannot be passed to cmd safely; only letters, digits "

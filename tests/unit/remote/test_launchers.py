@@ -7,15 +7,36 @@ import os
 import stat
 from pathlib import Path
 
+import paramiko
 import pytest
 
 from workbench.core.errors import BadInput, WorkbenchError
-from workbench.remote.launchers import Launch, launch, plan
+from workbench.remote.hostkeys import KnownHosts
+from workbench.remote.launchers import Launch, launch, trusted_keys
+from workbench.remote.launchers import plan as plan_with
 from workbench.remote.profiles import CredentialProfile
 
 SSH = CredentialProfile("lab", "ssh", "tech", "key", port=2222, key_path="/k/id", jump="gw:22")
 WINRM = CredentialProfile("corp", "winrm", "CORP\\it o'neil", "ntlm", has_secret=True)
 SECRET_WORDS = ("password", "/p:", "-Password", "s3cret")
+
+
+@pytest.fixture(autouse=True)
+def known(tmp_path: Path) -> Path:
+    """The Workbench's own known hosts, trusting pc-1 (ports 22 and 2222) and the jump host."""
+    path = tmp_path / "known_hosts"
+    store = KnownHosts(path)
+    for host, port in (("pc-1", 22), ("pc-1", 2222), ("gw", 22)):
+        store.add(host, port, paramiko.ECDSAKey.generate())
+    KNOWN[:] = [path]
+    return path
+
+
+KNOWN: list[Path] = []
+
+
+def plan(*args, **kwargs):  # type: ignore[no-untyped-def]
+    return plan_with(*args, known_hosts=KNOWN[0], **kwargs)
 
 
 def installed(*names: str):  # type: ignore[no-untyped-def]
@@ -28,7 +49,9 @@ def no_secret_in(launch_plan: Launch) -> None:
 
 
 def test_ssh_on_linux_uses_the_first_terminal_found_and_ends_options_before_the_host() -> None:
-    ssh_argv = ["ssh", "-p", "2222", "-l", "tech", "-i", "/k/id", "-J", "gw:22", "--", "pc-1"]
+    keys = trusted_keys(KNOWN[0])
+    jump = f"ProxyCommand=ssh {' '.join(keys)} -p 22 -W %h:%p -- gw"
+    ssh_argv = ["ssh", *keys, "-p", "2222", "-l", "tech", "-i", "/k/id", "-o", jump, "--", "pc-1"]
     planned = plan("ssh", "pc-1", SSH, platform="linux", which=installed("konsole", "xterm"))
     assert planned.argv == ("konsole", "-e", *ssh_argv)
     assert planned.requires == ("ssh",)
@@ -36,9 +59,9 @@ def test_ssh_on_linux_uses_the_first_terminal_found_and_ends_options_before_the_
     assert gnome.argv == ("gnome-terminal", "--", *ssh_argv)
     # Nothing installed: the Debian alternative is planned, and launch() explains.
     assert plan("ssh", "pc-1", None, platform="linux", which=installed()).argv == (
-        "x-terminal-emulator", "-e", "ssh", "--", "pc-1")  # fmt: skip
+        "x-terminal-emulator", "-e", "ssh", *keys, "--", "pc-1")  # fmt: skip
     # The asset's port wins over the profile's.
-    assert plan("ssh", "pc-1", SSH, port=22, platform="linux", which=installed()).argv[3:5] == (
+    assert plan("ssh", "pc-1", SSH, port=22, platform="linux", which=installed()).argv[9:11] == (
         "-p", "22")  # fmt: skip
     no_secret_in(planned)
 
@@ -48,7 +71,8 @@ def test_ssh_on_windows_and_mac() -> None:
     assert windows.argv[0] == "ssh" and windows.new_console and windows.argv[-2:] == ("--", "pc-1")
     mac = plan("ssh", "pc-1", SSH, platform="darwin", which=installed())
     assert mac.argv[:2] == ("osascript", "-e")
-    assert 'do script "ssh -p 2222 -l tech -i /k/id -J gw:22 -- pc-1"' in mac.argv[2]
+    assert "-p 2222 -l tech -i /k/id -o 'ProxyCommand=ssh " in mac.argv[2]
+    assert "StrictHostKeyChecking=yes" in mac.argv[2] and mac.argv[2].endswith('-- pc-1"')
 
 
 def test_ssh_with_a_winrm_profile_is_refused() -> None:
@@ -84,7 +108,9 @@ def test_powershell_remoting_quotes_and_maps_auth() -> None:
     linux = plan("powershell", "pc-1", SSH, platform="linux", which=installed("xterm", "pwsh"))
     assert linux.argv[:5] == ("xterm", "-e", "pwsh", "-NoExit", "-Command")
     assert linux.argv[5] == (
-        "Enter-PSSession -HostName 'pc-1' -UserName 'tech' -KeyFilePath '/k/id' -Port 2222"
+        "Enter-PSSession -HostName 'pc-1' -UserName 'tech' "
+        f"-Options @{{UserKnownHostsFile='{KNOWN[0]}'; StrictHostKeyChecking='yes'; "
+        "GlobalKnownHostsFile='/dev/null'} -KeyFilePath '/k/id' -Port 2222"
     )
     no_secret_in(windows)
     cert = CredentialProfile("c", "winrm", "t", "certificate", key_path="/c.pem")
@@ -102,6 +128,16 @@ def test_hosts_that_could_become_options_or_code_are_refused(host: str) -> None:
 def test_unknown_kind() -> None:
     with pytest.raises(BadInput, match="session kind must be one of ssh, rdp, powershell"):
         plan("vnc", "pc-1", None)
+
+
+def test_a_host_the_workbench_does_not_trust_yet_is_refused_before_a_terminal_opens() -> None:
+    with pytest.raises(BadInput, match="does not know the host key of the host pc-2:22"):
+        plan("ssh", "pc-2", None, platform="linux", which=installed())
+    unknown_jump = CredentialProfile("j", "ssh", "tech", "agent", jump="bastion:2200")
+    with pytest.raises(BadInput, match="of the jump host bastion:2200"):
+        plan("ssh", "pc-1", unknown_jump, platform="linux", which=installed())
+    with pytest.raises(BadInput, match="does not know the host key"):
+        plan("powershell", "pc-2", SSH, platform="linux", which=installed("pwsh"))
 
 
 def _fake_program(bindir: Path, name: str, record: Path) -> None:
