@@ -106,6 +106,21 @@ class TicketService:
         return login
 
     @staticmethod
+    def _may_take(db: Reader, login: str, tier: int, queue: str) -> None:
+        """Someone a ticket of `tier` may go to: active, and of that tier or above (an
+        escalation is for those who can do more, not for the tier it leaves)."""
+        found = db.technician(login)
+        if found is None:
+            raise NotFound(f"no technician with login {login!r}")
+        if not found.active:
+            raise BadInput(f"{login} is retired and takes no tickets")
+        if found.tier < tier:
+            raise BadInput(
+                f"{login} is tier {found.tier}: a ticket in the tier-{tier} queue ({queue}) "
+                f"goes to a technician of tier {tier} or above"
+            )
+
+    @staticmethod
     def _timezone(db: Reader, site_id: str | None) -> str | None:
         site = db.site(site_id) if site_id else None
         return site.timezone if site else None
@@ -186,6 +201,8 @@ class TicketService:
                 queue=queue,
                 assignee=assignee,
             )
+            if assignee:
+                self._may_take(tx, assignee, ticket.tier, ticket.queue)
             tx.insert_ticket(ticket)
             text = f"opened via {ticket.channel.value}: {ticket.priority.value} " + (
                 f"(impact {impact} × urgency {urgency})"
@@ -273,9 +290,10 @@ class TicketService:
 
     def escalate(self, ref: str, reason: str, assignee: str | None = None) -> TicketDetail:
         def decide(tx: Writer, ticket: Ticket, _actor: str, tz: str | None) -> Change:
+            change = self.lifecycle.escalate(ticket, reason, self.clock(), tz, assignee)
             if assignee:
-                self._known_technician(tx, assignee)
-            return self.lifecycle.escalate(ticket, reason, self.clock(), tz, assignee)
+                self._may_take(tx, assignee, change.ticket.tier, change.ticket.queue)
+            return change
 
         return self._apply(ref, decide)
 
