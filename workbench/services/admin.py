@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import BadInput
+from workbench.core.imports import ImportReport
 from workbench.core.models import Role, Site, Technician
+from workbench.core.policy import policy_from_text
+from workbench.services import csv_import
+from workbench.services.policy import digest, read_policy_file
 from workbench.store import Store, sync_state
-from workbench.sync import admin
+from workbench.sync import admin, imports
+from workbench.sync.admin import AuditEvent
 
 # What people read for a role; the internal values stay in the database and the CLI.
 ROLE_LABELS: Mapping[Role, str] = {
@@ -36,6 +43,76 @@ _ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in 
 _LOOK = "see the technicians and sites"
 _PEOPLE = "manage technicians"
 _SITES = "manage sites"
+_POLICY = "set the policy"
+_AUDIT = "read the audit"
+
+# What an import brings, as people read it (the CLI's `central import KIND`), in this order.
+IMPORT_KINDS: Mapping[str, str] = {"requesters": "Requesters", "assets": "Assets", "sites": "Sites"}
+_READERS: Mapping[str, Callable[[Path, Mapping[str, str]], csv_import.ParsedFile[Any]]] = {
+    "requesters": csv_import.read_requesters,
+    "assets": csv_import.read_assets,
+    "sites": csv_import.read_sites,
+}
+_UPSERTS: Mapping[str, Callable[..., ImportReport]] = {
+    "requesters": imports.upsert_requesters,
+    "assets": imports.upsert_assets,
+    "sites": imports.upsert_sites,
+}
+# The audit's kinds and a job's outcomes in words; an unknown one is shown from its value.
+AUDIT_KIND_LABELS: Mapping[str, str] = {
+    "remote_job": "Remote job",
+    "technician": "Technician",
+    "site": "Site",
+    "import": "Import",
+    "policy": "Policy",
+    "demo": "Demo data",
+}
+_OUTCOME_LABELS = {"ok": "OK", "auth_failed": "Sign-in failed"}
+AUDIT_LIMIT = 1000  # events read at once, newest first (as `central audit`)
+
+
+class FileProblems(BadInput):
+    """A file that does not check: nothing was stored. `summary` says so in one line,
+    `lines` are its problems, each located (FILE:LINE: reason)."""
+
+    def __init__(self, summary: str, lines: Sequence[str]) -> None:
+        super().__init__("\n".join([summary, *lines]))
+        self.summary = summary
+        self.lines = tuple(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    number: int
+    set_by: str
+    set_at: datetime
+
+
+def audit_kind_label(kind: str) -> str:
+    return AUDIT_KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize()
+
+
+def outcome_label(outcome: str | None) -> str:
+    if not outcome:
+        return ""
+    return _OUTCOME_LABELS.get(outcome) or outcome.replace("_", " ").capitalize()
+
+
+def parse_column_mapping(text: str) -> dict[str, str]:
+    """`COLUMN=FIELD, COLUMN=` (as the command line's --map options) as {column: field}."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    for part in parts:
+        if "=" not in part or not part.split("=", 1)[0].strip():
+            raise BadInput(
+                f"column mapping {part!r}: write it as COLUMN=FIELD (or COLUMN= to leave a "
+                "column out), several separated by commas"
+            )
+    return csv_import.parse_mappings(parts)
+
+
+def _located(error: BadInput) -> FileProblems:
+    first, *rest = str(error).splitlines() or [""]
+    return FileProblems(first, rest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +289,66 @@ class CentralAdmin:
             raise BadInput(f"nothing to change for the site {key}")
         with admin.admin_session(self.url, Role.ADMIN, _SITES) as session:
             return admin.edit_site(session, key, changes)
+
+    # -- imports ---------------------------------------------------------------------------
+    def import_csv(
+        self, kind: str, path: Path, mappings: Mapping[str, str], *, dry_run: bool
+    ) -> ImportReport:
+        """`central import KIND FILE [--map …] [--dry-run]`: all or nothing. A row refused is
+        in the report (nothing written); a file that cannot be read raises FileProblems."""
+        if kind not in _READERS:
+            raise BadInput(f"nothing to import as {kind!r}; choose {', '.join(IMPORT_KINDS)}")
+        try:
+            parsed = _READERS[kind](path, mappings)
+        except BadInput as exc:
+            raise _located(exc) from None
+        try:
+            with admin.admin_session(self.url, Role.ADMIN, f"import {kind}") as session:
+                session.dry_run = dry_run
+                return _UPSERTS[kind](
+                    session,
+                    parsed.records,
+                    fields=parsed.fields,
+                    refused=parsed.refused,
+                    source=path.name,
+                )
+        except imports.ImportRefused as refused:
+            return refused.report
+
+    # -- policy ----------------------------------------------------------------------------
+    def policy_versions(self) -> list[PolicyVersion]:
+        """Every version of the help desk's policy set so far, newest first."""
+        with admin.reader(self.url, Role.AGENT, "read the policy") as db:
+            return [PolicyVersion(n, who, at) for n, who, at in admin.policy_versions(db)]
+
+    def set_policy_from_file(self, path: Path) -> int:
+        """`central policy set FILE`: checked first (FileProblems, every problem located,
+        nothing stored), then the help desk's next version (the same text: the current one)."""
+        source = read_policy_file(path)
+        try:
+            policy_from_text(source, path.name)
+        except BadInput as exc:
+            lines = str(exc).splitlines()
+            count = f"{len(lines)} problem{'s' if len(lines) != 1 else ''}"
+            raise FileProblems(f"nothing stored: {path.name} has {count}", lines) from None
+        with admin.admin_session(self.url, Role.LEAD, _POLICY) as session:
+            return admin.set_policy(session, source, digest(source))
+
+    # -- audit -----------------------------------------------------------------------------
+    def audit(
+        self,
+        *,
+        host: str = "",
+        technician: str = "",
+        since: date | None = None,
+        limit: int = AUDIT_LIMIT,
+    ) -> list[AuditEvent]:
+        """`central audit`: newest first; `since` is a day from its local midnight."""
+        start = None if since is None else datetime.combine(since, time()).astimezone()
+        with admin.reader(self.url, Role.LEAD, _AUDIT) as db:
+            return admin.audit_events(
+                db, host.strip() or None, technician.strip() or None, start, limit
+            )
 
     @staticmethod
     def generate_password() -> str:

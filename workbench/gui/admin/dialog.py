@@ -1,4 +1,5 @@
-"""File → Administration…: the help desk's technicians and sites on the central database.
+"""File → Administration…: the help desk's technicians and sites on the central database,
+its imports, its policy and its audit (the last three tabs in modules of their own).
 
 A thin window over `workbench.services.admin.CentralAdmin`: every read and change runs on the
 network lane (a worker thread of its own), and what the central refuses ("only an admin may
@@ -27,8 +28,12 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.models import Site, Technician
+from workbench.gui.admin.audit_tab import AuditTab
+from workbench.gui.admin.central_tab import CentralTab
 from workbench.gui.admin.forms import SiteDialog, TechnicianDialog, problem_line
+from workbench.gui.admin.imports_tab import ImportsTab
 from workbench.gui.admin.models import SiteTableModel, TechnicianTableModel
+from workbench.gui.admin.policy_tab import PolicyTab
 from workbench.gui.sync_status import server_label
 from workbench.gui.theme import problem_label
 from workbench.gui.worker import DbWorker
@@ -38,7 +43,8 @@ FormT = TypeVar("FormT", TechnicianDialog, SiteDialog)
 
 
 class AdminDialog(QDialog):
-    """Technicians and Sites tabs; non-modal, reused while the window is open."""
+    """Technicians, Sites, Imports, Policy and Audit tabs; non-modal, reused while the window
+    is open."""
 
     changed = Signal()  # the central now has something new (the next sync brings it here)
     loaded = Signal()  # the lists are on screen (or a refusal to show them is)
@@ -47,7 +53,7 @@ class AdminDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Administration — {server_label(admin.url)}")
         self.admin = admin
-        self.lane = lane
+        self._lane = lane
         self.directory = Directory((), ())
         self._said = ""  # what the last change did, shown above the counts
         self.technicians = TechnicianTableModel(self)
@@ -72,6 +78,15 @@ class AdminDialog(QDialog):
         self.tabs.addTab(
             self._tab(self.site_table, self.add_site_button, self.edit_site_button), "&Sites"
         )
+        self.imports = ImportsTab(admin, lane)
+        self.policy = PolicyTab(admin, lane)
+        self.audit = AuditTab(admin, lane)
+        self.tabs.addTab(self.imports, "Im&ports")
+        self.tabs.addTab(self.policy, "&Policy")
+        self.tabs.addTab(self.audit, "A&udit")
+        for tab in self.central_tabs:
+            tab.changed.connect(self._changed)
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.summary = QLabel("Loading from the central database…")
         self.summary.setWordWrap(True)
         self.problem = problem_label()
@@ -93,6 +108,31 @@ class AdminDialog(QDialog):
             table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self._update_buttons()
         self.resize(1000, 520)
+
+    @property
+    def central_tabs(self) -> tuple[CentralTab, ...]:
+        return (self.imports, self.policy, self.audit)
+
+    @property
+    def lane(self) -> DbWorker:
+        return self._lane
+
+    @lane.setter
+    def lane(self, lane: DbWorker) -> None:
+        """The window's network lane (a new one after the window was closed and reopened)."""
+        self._lane = lane
+        for tab in self.central_tabs:
+            tab.lane = lane
+
+    def _tab_shown(self, index: int) -> None:
+        """The directory's counts and refusal belong to the first two tabs; the others read
+        what they show when they are shown."""
+        page = self.tabs.widget(index)
+        on_directory = not isinstance(page, CentralTab)
+        self.summary.setVisible(on_directory)
+        self.problem.setVisible(on_directory)
+        if isinstance(page, (PolicyTab, AuditTab)):
+            page.reload()
 
     @staticmethod
     def _table(model: TechnicianTableModel | SiteTableModel) -> QTableView:
@@ -126,6 +166,9 @@ class AdminDialog(QDialog):
     def reload(self) -> None:
         admin = self.admin
         self.lane.submit(admin.directory, self._show, self._failed_to_load)
+        page = self.tabs.currentWidget()
+        if isinstance(page, (PolicyTab, AuditTab)):
+            page.reload()
 
     def _show(self, directory: Directory) -> None:
         chosen_tech, chosen_site = self.chosen_technician(), self.chosen_site()

@@ -1,20 +1,36 @@
-"""Table models of the Administration dialog: technicians and sites as read from the central."""
+"""Table models of the Administration dialog: technicians, sites, policy versions and the
+audit as read from the central, and the lines an import refused."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
+from workbench.core.imports import Refusal
 from workbench.core.models import Site, Technician
-from workbench.services.admin import ROLE_LABELS, Directory
+from workbench.services.admin import (
+    ROLE_LABELS,
+    Directory,
+    PolicyVersion,
+    audit_kind_label,
+    outcome_label,
+)
+from workbench.sync.admin import AuditEvent
 
 Index = QModelIndex | QPersistentModelIndex
 TECHNICIAN_COLUMNS = ("Login", "Name", "E-mail", "Tier", "Role", "Sites", "Status")
 SITE_COLUMNS = ("Name", "Address", "Time zone")
+AUDIT_COLUMNS = (
+    "When", "Who", "What", "Host", "Recipe", "Outcome", "Exit code", "Ticket", "Detail",
+)  # fmt: skip
+POLICY_COLUMNS = ("Version", "Set by", "When")
+REFUSAL_COLUMNS = ("Line", "Why it was refused")
+WHEN_FORMAT = "%Y-%m-%d %H:%M"  # local time
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
 
@@ -118,4 +134,91 @@ class SiteTableModel(_RowsModel[Site]):
         site = self._row(index)
         if site is not None and role in (_DISPLAY, _TOOLTIP):
             return (site.name, site.address or "—", site.timezone)[index.column()]
+        return None
+
+
+def local_time(moment: datetime) -> str:
+    """A moment from the central in this computer's time zone."""
+    return moment.astimezone().strftime(WHEN_FORMAT)
+
+
+class AuditTableModel(_RowsModel[AuditEvent]):
+    """The central audit, newest first: remote jobs and administrative changes."""
+
+    columns = AUDIT_COLUMNS
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(lambda event: event.id, parent)
+
+    def set_events(self, events: Sequence[AuditEvent]) -> None:
+        self._replace(events)
+
+    def event_at(self, row: int) -> AuditEvent:
+        return self._rows[row]
+
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        event = self._row(index)
+        if event is None:
+            return None
+        if role == _DISPLAY:
+            return self._texts(event)[index.column()]
+        if role == _TOOLTIP:
+            if index.column() == 4 and event.params:
+                shown = ", ".join(f"{k}={v}" for k, v in sorted(event.params.items()))
+                return f"{event.recipe_id} with {shown}"
+            if index.column() == 3 and event.host and event.port:
+                return f"{event.host}, port {event.port}"
+            return self._texts(event)[index.column()] or None
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 6:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    @staticmethod
+    def _texts(event: AuditEvent) -> tuple[str, ...]:
+        return (
+            local_time(event.at),
+            event.technician,
+            audit_kind_label(event.kind),
+            event.host or "",
+            event.recipe_id or "",
+            outcome_label(event.outcome),
+            "" if event.exit_code is None else str(event.exit_code),
+            event.ticket_ref or "",
+            event.detail,
+        )
+
+
+class PolicyTableModel(_RowsModel[PolicyVersion]):
+    """Every version of the help desk's policy, newest first."""
+
+    columns = POLICY_COLUMNS
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(lambda version: str(version.number), parent)
+
+    def set_versions(self, versions: Sequence[PolicyVersion]) -> None:
+        self._replace(versions)
+
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        version = self._row(index)
+        if version is not None and role in (_DISPLAY, _TOOLTIP):
+            return (str(version.number), version.set_by, local_time(version.set_at))[index.column()]
+        return None
+
+
+class RefusalTableModel(_RowsModel[Refusal]):
+    """The lines of a file an import refused, each with its reason."""
+
+    columns = REFUSAL_COLUMNS
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(lambda refusal: str(refusal.line), parent)
+
+    def set_refusals(self, refused: Sequence[Refusal]) -> None:
+        self._replace(sorted(refused, key=lambda r: r.line))
+
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        refusal = self._row(index)
+        if refusal is not None and role in (_DISPLAY, _TOOLTIP):
+            return (str(refusal.line), refusal.reason)[index.column()]
         return None
