@@ -43,7 +43,7 @@ def _saved(app: AppContext, profile: CredentialProfile, ask: bool, forget: bool,
     note = "; its secret is in the keyring" if saved.has_secret else ""
     if saved.needs_secret and not saved.has_secret:
         note = f"; it has no password yet: `workbench profile edit {saved.name} --ask-secret`"
-    click.echo(f"{verb} profile {saved.name} ({saved.protocol} {saved.auth} as {saved.user}){note}")
+    render.say(f"{verb} profile {saved.name} ({saved.protocol} {saved.auth} as {saved.user}){note}")
 
 
 @click.group()
@@ -62,7 +62,7 @@ def profile_list(app: AppContext, as_json: bool) -> None:
         render.emit_json({"profiles": [_profile_json(p, assets) for p, assets in found]})
         return
     if not found:
-        click.echo("No credential profiles yet: `workbench profile add NAME ...`")
+        render.say("No credential profiles yet: `workbench profile add NAME ...`")
         return
     render.print_table(
         [[p.name, p.protocol, p.auth, p.user, str(p.effective_port),
@@ -167,7 +167,7 @@ def profile_remove(app: AppContext, name: str, as_json: bool) -> None:
     if as_json:
         render.emit_json({"removed": name, "unlinked_assets": unlinked})
     else:
-        click.echo(f"Removed profile {name}" + (f"; {len(unlinked)} asset(s) unlinked" if unlinked
+        render.say(f"Removed profile {name}" + (f"; {len(unlinked)} asset(s) unlinked" if unlinked
                                                  else ""))  # fmt: skip
 
 
@@ -191,9 +191,9 @@ def profile_assign(
     if as_json:
         render.emit_json({"asset": asset.id, "tag": asset.tag, "profile": name})
     elif name is None:
-        click.echo(f"Asset {asset.tag} has no profile link now")
+        render.say(f"Asset {asset.tag} has no profile link now")
     else:
-        click.echo(f"Asset {asset.tag} ({asset.hostname or 'no hostname'}) uses profile {name}")
+        render.say(f"Asset {asset.tag} ({asset.hostname or 'no hostname'}) uses profile {name}")
 
 
 def find_asset(app: AppContext, key: str) -> Asset | None:

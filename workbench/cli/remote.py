@@ -14,6 +14,7 @@ import click
 from workbench.cli import render
 from workbench.cli.context import AppContext
 from workbench.cli.options import json_option, with_app
+from workbench.core.display import visible
 from workbench.core.errors import BadInput, WorkbenchError
 from workbench.remote.profiles import check_user, default_port, parse_target
 from workbench.remote.recipes import Param, ParamType, Protocol, Recipe, RecipeError, read_recipes
@@ -100,22 +101,22 @@ def recipe_show(app: AppContext, recipe_id: str, as_json: bool) -> None:
     if as_json:
         render.emit_json(_recipe_json(found, full=True))
         return
-    click.echo(f"{found.id}: {found.title}")
+    render.say(f"{found.id}: {found.title}")
     if found.description:
-        click.echo(found.description.strip())
-    click.echo(
+        render.say(found.description.strip())
+    render.say(
         f"protocol {found.protocol.value}, shell {found.shell.value}, timeout {found.timeout} s"
         f"{', asks for confirmation' if found.confirm else ''}; exit codes ok "
         f"{list(found.ok_codes)}, reboot {list(found.reboot_codes)}"
     )
-    click.echo("parameters:" if found.params else "parameters: none")
+    render.say("parameters:" if found.params else "parameters: none")
     for param in found.params:
-        click.echo(f"  {param.name}: {_describe(param)}")
-    click.echo("script:")
-    click.echo("".join(f"  {line}\n" for line in found.script.splitlines()), nl=False)
+        render.say(f"  {param.name}: {_describe(param)}")
+    render.say("script:")
+    render.say("".join(f"  {line}\n" for line in found.script.splitlines()), nl=False)
     if found.expected_output:
-        click.echo("expected output:")
-        click.echo("".join(f"  {line}\n" for line in found.expected_output.splitlines()), nl=False)
+        render.say("expected output:")
+        render.say("".join(f"  {line}\n" for line in found.expected_output.splitlines()), nl=False)
 
 
 def _describe(param: Param) -> str:
@@ -142,9 +143,9 @@ def recipe_validate(paths: tuple[Path, ...]) -> None:
     files = recipe_files(paths)
     loaded, problems = read_recipes(files)
     for found, _text in loaded:
-        click.echo(f"ok {found.source} ({found.id})")
+        render.say(f"ok {found.source} ({found.id})")
     for problem in problems:
-        click.echo(problem)
+        render.say(problem)
     if problems:
         raise WorkbenchError(f"{len(problems)} problem(s) in the recipes checked")
     if not files:
@@ -162,7 +163,7 @@ def recipe_import(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> No
         done = RecipeService(app.store).import_files(paths)
     except RecipeError as exc:
         for problem in exc.problems:
-            click.echo(problem)
+            render.say(problem)
         raise BadInput(
             f"nothing imported: {len(exc.problems)} problem(s) in the recipes, listed above"
         ) from None
@@ -170,7 +171,7 @@ def recipe_import(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> No
         render.emit_json({"recipes": [{"id": r.id, "result": result} for r, result in done]})
         return
     for found, result in done:
-        click.echo(f"{found.id}: {result} ({found.source})")
+        render.say(f"{found.id}: {result} ({found.source})")
 
 
 # -- remote runs -------------------------------------------------------------------------------
@@ -223,11 +224,13 @@ def _confirm(found: Recipe, host: str, yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise BadInput(f"recipe {found.id} changes the machine: confirm with --yes")
-    click.confirm(f"Run {found.id} ({found.title}) on {host}?", abort=True, err=True)
+    # A prompt is printed like any other text: the recipe's title comes from its author.
+    question = visible(f"Run {found.id} ({found.title}) on {host}?")
+    click.confirm(question, abort=True, err=True)
 
 
 def _stream(stream: str, line: str) -> None:
-    click.echo(line, err=stream == "stderr")
+    render.say(line, err=stream == "stderr")
 
 
 def _result_json(result: JobResult, recorded: bool) -> dict[str, Any]:
@@ -503,7 +506,7 @@ def remote_run(
     if as_json:
         render.emit_json(_result_json(result, recorded))
     else:
-        click.echo(
+        render.say(
             f"{recipe_id} on {host}: {_outcome_text(result)}"
             + (f"; recorded on {request.ticket_ref}" if recorded else "")
             + f"; log {result.log_path}"
@@ -611,7 +614,7 @@ def remote_fanout(
             ["HOST", "OUTCOME", "EXIT", "SECONDS", "MESSAGE"],
         )  # fmt: skip
         ok = sum(r.outcome.succeeded for r in results)
-        click.echo(f"{ok} of {len(results)} hosts ok"
+        render.say(f"{ok} of {len(results)} hosts ok"
                    + (f"; retry the unreachable ones with --hosts-file {retry_path}"
                       if retry_path else ""))  # fmt: skip
     return 0 if all(r.outcome.succeeded for r in results) else 1
@@ -633,7 +636,7 @@ def known_hosts_list(app: AppContext, as_json: bool) -> None:
     if as_json:
         render.emit_json({"known_hosts": [render.record_json(e) for e in entries]})
     elif not entries:
-        click.echo("No trusted host keys yet.")
+        render.say("No trusted host keys yet.")
     else:
         render.print_table(
             [[e.name, e.key_type, e.fingerprint] for e in entries], ["HOST", "TYPE", "FINGERPRINT"]
@@ -649,4 +652,4 @@ def known_hosts_forget(app: AppContext, host: str, port: int) -> None:
     from workbench.remote.hostkeys import KnownHosts  # noqa: PLC0415
 
     count = KnownHosts.in_data_dir(app.data_dir).forget(host, port)
-    click.echo(f"Forgot {count} key(s) of {host} port {port}.")
+    render.say(f"Forgot {count} key(s) of {host} port {port}.")

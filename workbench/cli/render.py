@@ -1,8 +1,15 @@
-"""What the CLI prints: the stable JSON shapes (documented in README) and the human text."""
+"""What the CLI prints: the stable JSON shapes (documented in README) and the human text.
+
+Human text goes out through `say`, which shows control characters visibly
+(workbench.core.display): tickets, recipes, trees and remote output are written by others and
+must not drive the technician's terminal. JSON stays exact: `emit_json` writes those characters
+as \\u escapes, which decode to the very same text.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -10,6 +17,7 @@ from typing import Any
 
 import click
 
+from workbench.core.display import UNSAFE, visible
 from workbench.core.models import Ticket, TicketDetail
 from workbench.core.query import SearchHit, TicketSummary
 from workbench.core.sla import sla_text
@@ -75,17 +83,34 @@ def detail_json(detail: TicketDetail, now: datetime) -> dict[str, Any]:
     }
 
 
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def emit_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    text = json.dumps(payload, ensure_ascii=False, indent=2)
+    # json.dumps escapes C0 controls itself but writes DEL, C1 and bidi controls raw. Outside
+    # its strings JSON text is ASCII punctuation, spaces and newlines, so every such character
+    # stands inside a string, where its \\u escape decodes to the same text: programs get it
+    # exactly, and a terminal showing the JSON is not driven by it.
+    click.echo(UNSAFE.sub(_json_escape, text))
+
+
+def say(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print human text (to stderr with ``err``), control characters shown visibly."""
+    click.echo(visible(text), err=err, nl=nl)
 
 
 def print_table(rows: list[list[str]], headers: list[str]) -> None:
+    # Columns are as wide as the text shown, so the cells are made visible before measuring
+    # (say does it again; visible text has no control character left to change).
+    shown = [[visible(cell) for cell in row] for row in rows]
     widths = [
-        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+        max(len(h), *(len(r[i]) for r in shown)) if shown else len(h) for i, h in enumerate(headers)
     ]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for row in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    say("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in shown:
+        say("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _cut(text: str | None, width: int) -> str:
@@ -123,47 +148,45 @@ SUMMARY_HEADERS = [
 
 def print_detail(detail: TicketDetail, now: datetime) -> None:
     t = detail.ticket
-    click.echo(f"{t.ref}  {t.title}")
+    say(f"{t.ref}  {t.title}")
     aliases = f" (provisional {t.provisional_ref})" if t.number and t.provisional_ref else ""
-    click.echo(
+    say(
         f"  status    {t.status.label}{aliases}"
         + (f" — waiting for {t.wait_reason.value}" if t.wait_reason else "")
     )
     override = f" — override: {t.priority_reason}" if t.priority_reason else ""
-    click.echo(
-        f"  priority  {t.priority.value} (impact {t.impact} × urgency {t.urgency}){override}"
-    )
-    click.echo(f"  category  {t.category} via {t.channel.value}")
-    click.echo(f"  queue     {t.queue} (tier {t.tier}), assignee {t.assignee or '—'}")
-    click.echo(
+    say(f"  priority  {t.priority.value} (impact {t.impact} × urgency {t.urgency}){override}")
+    say(f"  category  {t.category} via {t.channel.value}")
+    say(f"  queue     {t.queue} (tier {t.tier}), assignee {t.assignee or '—'}")
+    say(
         f"  SLA       {sla_text(t, now)}; response due {_local(t.response_due)}, "
         f"resolve due {_local(t.resolve_due)}"
     )
     if detail.requester:
         r = detail.requester
-        click.echo(f"  requester {r.name} <{r.email}> {r.phone} — {r.department}")
+        say(f"  requester {r.name} <{r.email}> {r.phone} — {r.department}")
     if detail.asset:
         a = detail.asset
         warranty = "warranty EXPIRED " if a.warranty_expired(now.date()) else "warranty to "
-        click.echo(
+        say(
             f"  asset     {a.tag} {a.hostname} s/n {a.serial} — {a.model}, {a.os}; "
             f"{warranty}{a.warranty_end or '—'}"
         )
     if t.resolution:
-        click.echo(f"  resolved  {t.resolution}")
+        say(f"  resolved  {t.resolution}")
     if t.description:
-        click.echo("")
-        click.echo("  " + t.description.replace("\n", "\n  "))
-    click.echo("")
-    click.echo(f"Worklog ({detail.minutes_spent} min spent):")
+        say("")
+        say("  " + t.description.replace("\n", "\n  "))
+    say("")
+    say(f"Worklog ({detail.minutes_spent} min spent):")
     for entry in detail.worklog:
         minutes = f" [{entry.minutes} min]" if entry.minutes else ""
-        click.echo(
+        say(
             f"  {_local(entry.created_at)}  {entry.author:<14} {entry.kind.value:<13} "
             f"{entry.text}{minutes}"
         )
     if detail.pending:
-        click.echo(f"\n{len(detail.pending)} change(s) not yet synced.")
+        say(f"\n{len(detail.pending)} change(s) not yet synced.")
 
 
 def _local(moment: datetime | None) -> str:

@@ -44,7 +44,7 @@ def login(
             "Password (empty for none)", hide_input=True, default="", show_default=False
         )
     connected = connect_central(app.store, url, technician, password, scope)
-    click.echo(f"Syncing as {technician} with {central.masked(url)} (scope: {connected.scope}).")
+    render.say(f"Syncing as {technician} with {central.masked(url)} (scope: {connected.scope}).")
 
 
 def _synchronizer(app: AppContext) -> Synchronizer:
@@ -83,14 +83,14 @@ def sync(app: AppContext, as_json: bool) -> None:
             }
         )
         return
-    click.echo(
+    render.say(
         f"Pushed {report.pushed}, pulled {report.pulled}, "
         f"{report.open_conflicts} open conflict(s) in {report.seconds} s."
     )
     if report.renumbered:
-        click.echo("This cache was restored from a backup: its pending changes were renumbered.")
+        render.say("This cache was restored from a backup: its pending changes were renumbered.")
     if report.clock_flagged:
-        click.echo(
+        render.say(
             f"Warning: this computer's clock is {report.clock_skew_s:+.0f} s off the server's."
         )
 
@@ -112,7 +112,7 @@ def conflicts_list(app: AppContext, include_resolved: bool, as_json: bool) -> No
         render.emit_json({"conflicts": [render.record_json(c) for c in found]})
         return
     if not found:
-        click.echo("No conflicts.")
+        render.say("No conflicts.")
         return
     render.print_table(
         [
@@ -146,7 +146,7 @@ def conflicts_resolve(app: AppContext, conflict_id: int, keep: str) -> None:
         raise BadInput("who resolves? set the technician with `workbench login` or --as")
     with app.store.write() as tx:
         sync_state.resolve_conflict(tx, conflict_id, keep, who)
-    click.echo(f"Conflict {conflict_id}: kept {keep}; `workbench sync` sends the decision.")
+    render.say(f"Conflict {conflict_id}: kept {keep}; `workbench sync` sends the decision.")
 
 
 @click.command()
@@ -171,7 +171,7 @@ def status(app: AppContext, as_json: bool) -> None:
             }
         )
         return
-    click.echo(
+    render.say(
         f"{current.pending} pending change(s), last sync {last or 'never'}, "
         f"cursor {current.cursor}, {current.open_conflicts} open conflict(s), "
         f"client {current.client_id}"

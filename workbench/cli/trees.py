@@ -47,8 +47,8 @@ def _report(problems: list[Problem], files: int, as_json: bool) -> int:
         )
     else:
         for problem in problems:
-            click.echo(str(problem))
-        click.echo(f"{files} file(s): {counts['error']} error(s), {counts['warning']} warning(s)")
+            render.say(str(problem))
+        render.say(f"{files} file(s): {counts['error']} error(s), {counts['warning']} warning(s)")
     return 1 if counts["error"] else 0
 
 
@@ -92,7 +92,7 @@ def import_trees(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> Non
     _trees, problems = service.validate(paths)
     if any(p.severity == "error" for p in problems):
         for problem in problems:
-            click.echo(str(problem))
+            render.say(str(problem))
         errors = sum(p.severity == "error" for p in problems)
         raise BadInput(f"nothing imported: {errors} error(s) in the trees, listed above")
     done = service.import_files(paths)
@@ -105,9 +105,9 @@ def import_trees(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> Non
         )
         return
     for problem in problems:
-        click.echo(str(problem))
+        render.say(str(problem))
     for tree_, result in done:
-        click.echo(f"{tree_.id} v{tree_.version}: {result}")
+        render.say(f"{tree_.id} v{tree_.version}: {result}")
 
 
 def _load_answers(path: Path) -> dict[str, Any]:
@@ -218,7 +218,7 @@ def _remote_checks(
     connect = profiles_connect(ProfileService(app.store))
     executor = RemoteCheckExecutor(
         jobs, library, connect, handle.technician, handle.ticket_ref,
-        on_line=(lambda _stream, line: click.echo(f"  | {line}")) if echo else None,
+        on_line=(lambda _stream, line: render.say(f"  | {line}")) if echo else None,
     )  # fmt: skip
     try:
         yield executor
@@ -279,9 +279,9 @@ def run_tree(
     if as_json:
         render.emit_json(_run_json(handle, status))
         return
-    click.echo(handle.run.transcript())
+    render.say(handle.run.transcript())
     if status == "paused":
         node = handle.run.node
-        click.echo(f"Paused at {node.id!r} ({node.type.value}): {handle.run.prompt}")
+        render.say(f"Paused at {node.id!r} ({node.type.value}): {handle.run.prompt}")
     else:
-        click.echo(f"Run {handle.id}: {status} on {handle.ticket_ref}")
+        render.say(f"Run {handle.id}: {status} on {handle.ticket_ref}")

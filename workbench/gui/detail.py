@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.display import visible_html
 from workbench.core.errors import BadInput
 from workbench.core.lifecycle import ALLOWED_FROM, allowed_actions
 from workbench.core.models import TicketDetail, WaitReason
@@ -242,7 +242,7 @@ class DetailPane(QWidget):
 
 def detail_html(detail: TicketDetail, now: datetime) -> str:
     t = detail.ticket
-    e = html.escape
+    e = visible_html  # stored text: control characters visible, then HTML-escaped
     # Category, queue, impact, urgency and assignee are the editable fields above this card;
     # it says only what they do not, so the worklog below stays in view.
     rows: list[tuple[str, Any]] = [

@@ -27,6 +27,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
+from workbench.core.display import visible
 from workbench.remote.outcome import Outcome
 
 if TYPE_CHECKING:  # paramiko and pywinrm load with the first job, not with the window
@@ -269,7 +270,7 @@ class FanoutModel(QAbstractTableModel):
             return "" if row.exit_code is None else str(row.exit_code)
         if column == 3:
             return "" if row.seconds is None else f"{row.seconds:.1f} s"
-        return row.message
+        return visible(row.message)  # a remote side's message: its controls shown, not run
 
 
 def state_label(state: str) -> str:

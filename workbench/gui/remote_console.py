@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QMessageBox, QWidget
 
+from workbench.core.display import visible
 from workbench.core.errors import BadInput, WorkbenchError
 from workbench.core.models import Asset, TicketDetail
 from workbench.gui.remote_bridge import JobBridge, JobDone, state_label
@@ -30,7 +31,7 @@ from workbench.gui.remote_dialogs import (
 from workbench.gui.remote_layout import ConsoleLayout
 from workbench.gui.remote_profiles import ProfileEditor
 from workbench.gui.worker import error_text
-from workbench.remote import launchers
+from workbench.remote import hostkeys, launchers
 from workbench.remote.outcome import Outcome
 from workbench.remote.profiles import CredentialProfile
 from workbench.remote.recipes import Recipe, RecipeLibrary, load_library
@@ -167,7 +168,7 @@ class RemoteConsole(QWidget):
         combo.clear()
         for recipe in self.library:
             if everything or recipe.protocol is platform:
-                combo.addItem(recipe.title, recipe.id)
+                combo.addItem(visible(recipe.title), recipe.id)
                 combo.setItemData(combo.count() - 1, recipe.id, Qt.ItemDataRole.ToolTipRole)
         combo.blockSignals(False)
         index = combo.findData(chosen)
@@ -194,8 +195,10 @@ class RemoteConsole(QWidget):
         else:
             changes = "Changes the machine: asks first. " if recipe.confirm else ""
             self.ui.description.setText(
-                f"{changes}{(recipe.description or recipe.title).strip()} "
-                f"({recipe.protocol.value}, timeout {recipe.timeout} s)"
+                visible(
+                    f"{changes}{(recipe.description or recipe.title).strip()} "
+                    f"({recipe.protocol.value}, timeout {recipe.timeout} s)"
+                )
             )
         if self.form.recipe != recipe:
             self.form.set_recipe(recipe)
@@ -293,7 +296,9 @@ class RemoteConsole(QWidget):
         lines = self.bridge.take_lines()
         if not lines:
             return
-        self.ui.append_lines(lines, self._run is not None and len(self._run.targets) > 1)
+        # The machine being diagnosed writes these: its control characters are shown, not run.
+        shown = [(key, stream, visible(text)) for key, stream, text in lines]
+        self.ui.append_lines(shown, self._run is not None and len(self._run.targets) > 1)
 
     def _job_done(self, done: JobDone) -> None:
         self._show_lines()  # lines queued before the end are shown first
@@ -361,7 +366,7 @@ class RemoteConsole(QWidget):
         self.ui.retry.setEnabled(not running and bool(self.ui.results.unreachable()))
 
     def _banner(self, state: str, text: str) -> None:
-        self.ui.show_banner(state, text)
+        self.ui.show_banner(state, visible(text))  # it may quote a recipe or a remote message
 
     # -- sessions and profiles -----------------------------------------------------------------
     def launch_session(self, kind: str) -> None:
@@ -370,7 +375,13 @@ class RemoteConsole(QWidget):
         try:
             [(_text, host, port)] = parse_targets(self.ui.targets.toPlainText())[:1]
             profile = self._known.get(self.ui.profile.currentText())
-            plan = launchers.plan(kind, host, profile, port=None if kind == "rdp" else port)
+            plan = launchers.plan(
+                kind,
+                host,
+                profile,
+                known_hosts=self.window_.service.store.path.parent / hostkeys.FILENAME,
+                port=None if kind == "rdp" else port,
+            )
             launchers.launch(plan)
         except WorkbenchError as exc:
             self.dialog = message_box(self, "Cannot open a session", str(exc))

@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
+from workbench.core.display import visible
 from workbench.core.models import Priority
 from workbench.core.query import TicketQuery, TicketSummary
 from workbench.core.sla import remaining_fraction, sla_text
@@ -239,11 +240,11 @@ class TicketTableModel(QAbstractTableModel):
             return cells[1][index.column()]
         if role == _ID:
             return self._rows[index.row()].ticket.id
-        return self._rows[index.row()].ticket.title if index.column() == TITLE_COLUMN else None
+        return cells[0][TITLE_COLUMN] if index.column() == TITLE_COLUMN else None
 
     def _cells_of(self, summary: TicketSummary) -> _Cells:
         now = self._now
-        texts = tuple(text(summary, now) for _header, _key, text in COLUMNS)
+        texts = tuple(visible(text(summary, now)) for _header, _key, text in COLUMNS)
         return texts, tuple(self._tint(summary, column) for column in range(len(COLUMNS)))
 
     def headerData(

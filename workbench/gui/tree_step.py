@@ -7,7 +7,6 @@ through signals; the pane applies the choice.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.display import visible, visible_html
 from workbench.remote.recipes import RecipeLibrary
 from workbench.trees.model import Branch, Node, NodeType, Tree
 from workbench.trees.runner import Proposal, Run
@@ -117,7 +117,7 @@ class TreeChooser(QWidget):
             for info in group:
                 steps = open_runs.get(info.id)
                 resume = f"  — resume the open run ({steps} steps)" if steps is not None else ""
-                item = QListWidgetItem(f"{info.title}  ·  {info.category}{resume}")
+                item = QListWidgetItem(visible(f"{info.title}  ·  {info.category}{resume}"))
                 item.setData(Qt.ItemDataRole.UserRole, info.id)
                 item.setToolTip(f"{info.id} v{info.version} ({info.origin})")
                 self.list.addItem(item)
@@ -206,9 +206,13 @@ class StepPanel(QWidget):
     # -- showing a step ------------------------------------------------------------------------
     def show_view(self, view: StepView) -> None:
         self.view = view
-        self.title.setText(f"{view.tree.title} (v{view.tree.version}) · step {len(view.path) + 1}")
-        self.path.setText("Path: " + (" › ".join(view.path) or "(start)"))
-        self.prompt.setText(view.prompt or self._terminal_title(view))
+        # Trees, answers and prompts filled from check output are written by others: every
+        # text of the step is shown with its control characters visible.
+        self.title.setText(
+            visible(f"{view.tree.title} (v{view.tree.version}) · step {len(view.path) + 1}")
+        )
+        self.path.setText(visible("Path: " + (" › ".join(view.path) or "(start)")))
+        self.prompt.setText(visible(view.prompt or self._terminal_title(view)))
         self.nav["back"].setEnabled(bool(view.path) or view.pending is not None)
         self._clear()
         node = view.node
@@ -242,14 +246,15 @@ class StepPanel(QWidget):
         self.input = None
 
     def _label(self, text: str, rich: bool = False) -> QLabel:
-        label = QLabel(text)
+        """A label of plain text, or of markup whose parts were passed through `visible_html`."""
+        label = QLabel(text if rich else visible(text))
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
         self._controls.addWidget(label)
         return label
 
     def _button(self, key: str, text: str, slot: object) -> QPushButton:
-        button = QPushButton(text)
+        button = QPushButton(visible(text))
         button.clicked.connect(slot)
         self.buttons[key] = button
         self._controls.addWidget(button)
@@ -294,7 +299,7 @@ class StepPanel(QWidget):
         self._button("done_by_hand", "Done by hand", lambda: self.done_by_hand.emit(reason))
 
     def _proposal(self, proposal: Proposal) -> None:
-        e = html.escape
+        e = visible_html
         if proposal.kind is NodeType.RESOLVE:
             head, action = "Proposal: resolve the ticket", "Accept: resolve the ticket"
         else:
@@ -321,4 +326,4 @@ class StepPanel(QWidget):
             self.input.setEnabled(not running)
 
     def add_line(self, stream: str, line: str) -> None:
-        self.output.appendPlainText(line if stream == "stdout" else f"[stderr] {line}")
+        self.output.appendPlainText(visible(line if stream == "stdout" else f"[stderr] {line}"))
