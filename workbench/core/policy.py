@@ -198,10 +198,10 @@ def policy_from_text(text: str, where: str) -> SlaPolicy:
     WHERE:LINE:COL: message (what `central policy set` shows before storing anything)."""
     import yaml  # noqa: PLC0415  (only policy checks need the node positions)
 
-    from workbench.core.yaml_loader import SafeLoader, safe_load  # noqa: PLC0415
+    from workbench.core.yaml_loader import compose, safe_load  # noqa: PLC0415
 
     try:
-        root = yaml.compose(text, Loader=SafeLoader)
+        root = compose(text)
         data = safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -22,8 +22,9 @@ from typing import Any
 
 import yaml
 
+from workbench.core import patterns
 from workbench.core.errors import BadInput
-from workbench.core.yaml_loader import SafeLoader
+from workbench.core.yaml_loader import open_document
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent.parent / "resources" / "recipes"
 
@@ -85,6 +86,9 @@ class Param:
     minimum: int | None = None  # int
     maximum: int | None = None  # int
     keyring: str | None = None  # secret: keyring service name to look the value up in
+    # A value may start like an option (`-x`; `/x` for PowerShell and cmd): only when the
+    # recipe's author says so, for a value the command must take as an option.
+    options: bool = False
 
     def check(self, raw: str) -> str:
         """The canonical value, or BadInput saying what is wrong (never echoing a secret)."""
@@ -109,7 +113,11 @@ class Param:
         one_line = "\n" not in raw and "\r" not in raw
         match self.type:
             case ParamType.STRING if self.pattern is not None:
-                return None if re.fullmatch(self.pattern, raw) else f"does not match {self.pattern}"
+                try:
+                    matched = patterns.is_full_match(self.pattern, raw)
+                except patterns.MatchTimeout as exc:  # the pattern was checked at load
+                    return str(exc)
+                return None if matched else f"does not match {self.pattern}"
             case ParamType.CHOICE:
                 return None if raw in self.choices else f"is not one of {', '.join(self.choices)}"
             case ParamType.PATH:
@@ -180,6 +188,8 @@ class Recipe:
                     raise BadInput(f"recipe {self.id} needs the parameter {param.name!r}")
                 continue
             checked[param.name] = param.check(raw)
+            if not param.options and param.type in _OPERANDS:
+                _not_an_option(param.name, checked[param.name], self.shell)
         return checked
 
     def masked(self, values: Mapping[str, str]) -> dict[str, str]:
@@ -237,6 +247,21 @@ def quote(shell: Shell, value: str, name: str = "value") -> str:
             "and . _ : / \\ - are allowed"
         )
     return value
+
+
+# Values a technician types that a command takes as operands (a choice is the author's own).
+_OPERANDS = {ParamType.STRING, ParamType.PATH, ParamType.HOSTNAME}
+
+
+def _not_an_option(name: str, value: str, shell: Shell) -> None:
+    """A value that would reach the command as an option (`--poweroff` as a restart message,
+    `-rf` as a path) is refused: quoting keeps it one word, not a non-option."""
+    leads = ("-",) if shell.posix else ("-", "/")
+    if value.lstrip().startswith(leads):
+        raise BadInput(
+            f"parameter {name!r}: {value!r} starts like an option ({value.lstrip()[0]}); "
+            "values may not start with " + " or ".join(repr(c) for c in leads)
+        )
 
 
 def _secret_var(name: str) -> str:
@@ -297,6 +322,7 @@ _TOP_KEYS = {
 }  # fmt: skip
 _PARAM_KEYS = {
     "type", "required", "default", "description", "pattern", "choices", "min", "max", "keyring",
+    "options",
 }  # fmt: skip
 
 
@@ -343,8 +369,7 @@ def parse_recipe(text: str, path: Path) -> Recipe:
     problems = _Problems(path)
     loader = None
     try:
-        loader = SafeLoader(text)
-        root = loader.get_single_node()
+        loader, root = open_document(text)
         if root is None:
             raise RecipeError([f"{path}: empty file"])
         recipe = _build(loader, root, problems)
@@ -567,7 +592,10 @@ def _param(
         minimum=values.get("min"),
         maximum=values.get("max"),
         keyring=values.get("keyring"),
+        options=values.get("options") is True,
     )
+    if "options" in values and not isinstance(values["options"], bool):
+        problems.add(spec["options"], f"{where}: 'options' must be true or false")
     if param.default is not None:
         try:
             param.check(param.default)
@@ -590,8 +618,8 @@ def _check_type_options(
             problems.add(spec["pattern"], f"{where}: 'pattern' is text, for type string only")
         else:
             try:
-                re.compile(pattern)
-            except re.error as exc:
+                patterns.compile_pattern(pattern)
+            except patterns.UnsafePattern as exc:
                 problems.add(spec["pattern"], f"{where}: bad pattern: {exc}")
     choices = values.get("choices")
     if (kind is ParamType.CHOICE or choices is not None) and (

@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from workbench.core.yaml_loader import SafeLoader
+from workbench.core import patterns
+from workbench.core.yaml_loader import SafeLoader, compose, safe_load
 from workbench.trees.model import (
     EXITS,
     TICKET_FIELDS,
@@ -146,8 +147,8 @@ class _Reading:
         value = self.text(pair, what, template=False)
         if value is not None and pair is not None:
             try:
-                re.compile(value)
-            except re.error as exc:
+                patterns.compile_pattern(value)
+            except patterns.UnsafePattern as exc:
                 self.error(pair[1], f"invalid pattern regex in {what}: {exc}")
                 return None
         return value
@@ -479,7 +480,7 @@ def read_tree(
     """
     reading = _Reading(file, catalog, known_trees)
     try:
-        root = yaml.compose(text, Loader=_LOADER)
+        root = compose(text, _LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reading.error(mark, f"YAML syntax: {exc.problem or exc.context}")
@@ -542,7 +543,7 @@ def read_tree_file(
 def tree_id_of(text: str) -> str | None:
     """The `id` of a tree file without validating it (to know which trees a goto may name)."""
     try:
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506  (a safe loader)
+        data = safe_load(text, _LOADER)
     except yaml.YAMLError:
         return None
     value = data.get("id") if isinstance(data, dict) else None

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from workbench.core import patterns
 from workbench.core.errors import BadInput
 from workbench.trees.loader import TEMPLATE
 from workbench.trees.model import Branch, Node, NodeType, Tree
@@ -90,14 +90,27 @@ def excerpt(result: CheckResult) -> str:
     return text if len(text) <= EXCERPT_CHARS else "…" + text[-EXCERPT_CHARS:]
 
 
-def matches(branch: Branch, result: CheckResult) -> bool:
+def matches(branch: Branch, result: CheckResult, unchecked: list[str]) -> bool:
+    """Whether the branch is taken; why a pattern could not be decided goes to `unchecked`."""
     if branch.otherwise:
         return True
     return (
         (branch.exit_code is None or branch.exit_code == result.exit_code)
-        and (branch.stdout_matches is None or bool(re.search(branch.stdout_matches, result.stdout)))
-        and (branch.stderr_matches is None or bool(re.search(branch.stderr_matches, result.stderr)))
+        and _output_matches("stdout", branch.stdout_matches, result.stdout, unchecked)
+        and _output_matches("stderr", branch.stderr_matches, result.stderr, unchecked)
     )
+
+
+def _output_matches(stream: str, pattern: str | None, output: str, unchecked: list[str]) -> bool:
+    # The output comes from the host, which may be hostile: a match that cannot be decided in
+    # time does not take the branch. (The pattern itself was checked when the tree was read.)
+    if pattern is None:
+        return True
+    try:
+        return patterns.is_found(pattern, output)
+    except patterns.MatchTimeout as exc:
+        unchecked.append(f"{stream}_matches {pattern!r} not taken: the {stream} {exc}")
+        return False
 
 
 class Run:
@@ -213,7 +226,11 @@ class Run:
         text = (value or "").strip() or self.default
         if not text:
             raise BadInput(f"{node.id!r} needs a value: {self.prompt}")
-        if node.pattern and not re.search(node.pattern, text):
+        try:
+            refused = node.pattern is not None and not patterns.is_found(node.pattern, text)
+        except patterns.MatchTimeout as exc:
+            raise BadInput(f"{text!r} is refused for {node.id!r}: the answer {exc}") from None
+        if refused:
             rule = node.pattern_description or f"it must match the pattern {node.pattern}"
             raise BadInput(f"{text!r} is refused for {node.id!r}: {rule}")
         assert node.next is not None  # noqa: S101  (the validator requires it)
@@ -237,7 +254,9 @@ class Run:
         return self._branch(node, outcome, note="")
 
     def _branch(self, node: Node, result: CheckResult, note: str) -> Step:
-        branch = next(b for b in node.branches if matches(b, result))  # otherwise always last
+        unchecked: list[str] = []
+        branch = next(b for b in node.branches if matches(b, result, unchecked))  # otherwise last
+        note = "; ".join(filter(None, [note, *unchecked]))
         return self._step(
             node, f"exit code {result.exit_code}", branch.next, excerpt=excerpt(result), note=note
         )

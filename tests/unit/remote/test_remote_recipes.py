@@ -176,7 +176,8 @@ def test_secret_goes_to_stdin_not_to_the_command() -> None:
 @settings(max_examples=100, deadline=None)
 @given(value=ARGV_TEXT)
 def test_posix_quoting_passes_any_text_literally_through_a_real_sh(value: str) -> None:
-    recipe = parse("params:\n  v: {type: string}\nscript: printf '%s' {{v}}\n")
+    # Values that start like an option too ("options: true"): this is about quoting alone.
+    recipe = parse("params:\n  v: {type: string, options: true}\nscript: printf '%s' {{v}}\n")
     rendered = recipe.render({"v": value})
     # The remote login shell receives `rendered.command`; run it the same way, through sh -c.
     done = subprocess.run(["sh", "-c", rendered.command], capture_output=True, check=True)
