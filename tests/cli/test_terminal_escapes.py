@@ -179,3 +179,12 @@ def test_remote_output_is_shown_visibly(
     out = shown(capsys, data_dir, "remote", "fanout", HOSTILE_RECIPE_ID, "--host", good, *login)
     assert f"{sshd_server.host} | ^[]52;c;aGk=^G^[[2Jdone" in out
     assert "1 of 1 hosts ok" in out
+
+
+def test_an_error_that_quotes_what_was_typed_shows_it_visibly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = wb(capsys, tmp_path, "ticket", "show", HOSTILE)
+    assert code == 2 and out == ""
+    assert err.startswith("workbench: error: no ticket")  # the ref shown, escaped
+    assert DRIVES_A_TERMINAL.search(err) is None, err

@@ -13,13 +13,15 @@ import click
 
 from workbench.cli.app import cli
 from workbench.cli.context import log_path
+from workbench.core.display import visible
 from workbench.core.errors import WorkbenchError
 
 log = logging.getLogger("workbench")
 
 
 def _fail(message: str, code: int) -> int:
-    click.echo(f"workbench: error: {message}", err=True)
+    # An error may quote stored or remote text (a title, a host's answer): shown visibly.
+    click.echo(f"workbench: error: {visible(message)}", err=True)
     return code
 
 

@@ -78,7 +78,7 @@ def _seed_if_empty(app: AppContext, tickets: int) -> None:
     from workbench.services.demo import seed_demo  # noqa: PLC0415
 
     if app.tickets.count(TicketQuery()) == 0:
-        click.echo(f"Seeding the demo cache in {app.data_dir} with {tickets} tickets…", err=True)
+        render.say(f"Seeding the demo cache in {app.data_dir} with {tickets} tickets…", err=True)
         seed_demo(app.store, load_policy(), tickets)
 
 
@@ -121,7 +121,7 @@ def demo_seed(app: AppContext, tickets: int, seed: int, as_json: bool) -> None:
         render.emit_json({"seeded": counts, "seconds": seconds, "data_dir": str(app.data_dir)})
     else:
         parts = ", ".join(f"{value} {name}" for name, value in counts.items())
-        click.echo(f"Seeded {parts} in {seconds} s into {app.data_dir}")
+        render.say(f"Seeded {parts} in {seconds} s into {app.data_dir}")
 
 
 @cli.command()
@@ -138,7 +138,7 @@ def search(app: AppContext, query: str, limit: int, as_json: bool) -> None:
         render.emit_json({"query": query, "hits": [render.hit_json(h, now) for h in hits]})
         return
     if not hits:
-        click.echo(f"No ticket matches {query!r}.")
+        render.say(f"No ticket matches {query!r}.")
         return
     render.print_table(
         [[*render.summary_row(h.summary, now)[:4], h.snippet.replace("\n", " ")] for h in hits],
@@ -170,4 +170,4 @@ def whoami(app: AppContext, login: str | None, as_json: bool) -> None:
         )
         return
     who = f"{technician.name} ({current}, tier {technician.tier})" if technician else "nobody"
-    click.echo(f"Working as {who} in {app.data_dir}")
+    render.say(f"Working as {who} in {app.data_dir}")

@@ -62,7 +62,7 @@ def central_init(url: str, as_json: bool) -> None:
     if as_json:
         render.emit_json({"url": central.masked(url), "revision": revision})
     else:
-        click.echo(f"Central database {central.masked(url)} is at revision {revision}.")
+        render.say(f"Central database {central.masked(url)} is at revision {revision}.")
 
 
 __all__ = ["central_group", "central_url", "url_option", "with_app"]

@@ -57,8 +57,8 @@ def demo_seed(app: AppContext, tickets: int, seed: int, url: str | None, as_json
         )
         return
     parts = ", ".join(f"{count:,} {name}" for name, count in demo.counts.items())
-    click.echo(f"Seeded {parts} in {seconds} s into {central.masked(target)}.")
-    click.echo("Each technician's own database login (passwords are shown only this once):")
+    render.say(f"Seeded {parts} in {seconds} s into {central.masked(target)}.")
+    render.say("Each technician's own database login (passwords are shown only this once):")
     render.print_table(
         [[d.technician.login, d.technician.role.value, d.password] for d in demo.logins],
         ["LOGIN", "ROLE", "PASSWORD"],

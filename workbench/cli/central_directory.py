@@ -115,22 +115,22 @@ def directory(
         render.emit_json(render.record_json(result))
         return
     report = result.requesters
-    click.echo(
+    render.say(
         f"{'Would import' if dry_run else 'Imported'} {result.entries} entries from "
         f"{result.directory} ({result.base}): {report.new} new, {report.changed} changed, "
         f"{report.unchanged} unchanged, {report.deactivated} now inactive."
     )
     if result.enrolled or result.already_enrolled:
-        click.echo(
+        render.say(
             f"Technicians {'to enrol' if dry_run else 'enrolled'}: "
             f"{', '.join(result.enrolled) or 'none'}; "
             f"enrolled already (left as they are): {', '.join(result.already_enrolled) or 'none'}."
         )
     if result.skipped:
-        click.echo(f"Left out {len(result.skipped)} entries:")
+        render.say(f"Left out {len(result.skipped)} entries:")
         for skipped in result.skipped[:SKIPPED_SHOWN]:
-            click.echo(f"  {skipped.dn}: {skipped.reason}")
+            render.say(f"  {skipped.dn}: {skipped.reason}")
         if len(result.skipped) > SKIPPED_SHOWN:
-            click.echo(f"  … and {len(result.skipped) - SKIPPED_SHOWN} more (--json lists all)")
+            render.say(f"  … and {len(result.skipped) - SKIPPED_SHOWN} more (--json lists all)")
     if dry_run:
-        click.echo("Dry run: nothing was changed.")
+        render.say("Dry run: nothing was changed.")

@@ -74,7 +74,7 @@ def _show(report: ImportReport, source: str, as_json: bool) -> None:
     )
     if report.deactivated:
         counts += f", {report.deactivated} deactivated"
-    click.echo(counts + (" (dry run: nothing written)" if report.dry_run else ""))
+    render.say(counts + (" (dry run: nothing written)" if report.dry_run else ""))
 
 
 def _import(

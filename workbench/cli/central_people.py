@@ -42,12 +42,12 @@ def _show_technician(tech: Technician, as_json: bool, password: str | None = Non
         render.emit_json({"technician": shown})
         return
     state = "active" if tech.active else "retired"
-    click.echo(
+    render.say(
         f"{tech.login}: {tech.name} <{tech.email}>, tier {tech.tier}, {tech.role.value}, "
         f"sites {', '.join(tech.sites) or '-'}, {state}"
     )
     if password is not None:
-        click.echo(f"Password for {tech.login} (shown once, give it to them): {password}")
+        render.say(f"Password for {tech.login} (shown once, give it to them): {password}")
 
 
 @click.group()
@@ -189,7 +189,7 @@ def _show_site(site: Site, as_json: bool) -> None:
     if as_json:
         render.emit_json({"site": render.record_json(site)})
     else:
-        click.echo(f"{site.id}: {site.name}, {site.address or '-'} ({site.timezone})")
+        render.say(f"{site.id}: {site.name}, {site.address or '-'} ({site.timezone})")
 
 
 @click.group()
@@ -333,7 +333,7 @@ def policy_set(app: AppContext, file: Path, url: str | None, as_json: bool) -> N
     if as_json:
         render.emit_json({"policy_version": number})
     else:
-        click.echo(f"The help desk's policy is now version {number}; caches take it at sync.")
+        render.say(f"The help desk's policy is now version {number}; caches take it at sync.")
 
 
 @policy.command("history")

@@ -20,7 +20,7 @@ def _done(app: AppContext, detail: TicketDetail, as_json: bool, message: str) ->
     if as_json:
         render.emit_json(render.detail_json(detail, app.now()))
     else:
-        click.echo(f"{detail.ticket.ref}: {message} (status {detail.ticket.status.label})")
+        render.say(f"{detail.ticket.ref}: {message} (status {detail.ticket.status.label})")
 
 
 @click.group()
@@ -56,7 +56,7 @@ def new(app: AppContext, as_json: bool, **fields: Any) -> None:
     if as_json:
         render.emit_json(render.detail_json(detail, app.now()))
     else:
-        click.echo(
+        render.say(
             f"{t.ref}: created, {t.priority.value}, queue {t.queue}, "
             f"{render.sla_text(t, app.now())}"
         )
@@ -131,7 +131,7 @@ def list_tickets(
         )
         return
     render.print_table([render.summary_row(r, now) for r in rows], render.SUMMARY_HEADERS)
-    click.echo(f"{len(rows)} of {total} ticket(s)")
+    render.say(f"{len(rows)} of {total} ticket(s)")
 
 
 @ticket.command()
