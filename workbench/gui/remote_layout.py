@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from workbench.gui.remote_bridge import FanoutModel, Line, OutcomeDelegate, colours
 from workbench.gui.remote_dialogs import STDERR_RED
+from workbench.gui.theme import plain_label
 from workbench.remote.launchers import KIND_LABELS
 
 OUTPUT_LINES = 20_000  # the view keeps the newest lines; the full output is in the job's log
@@ -48,8 +48,7 @@ class ConsoleLayout:
         self.recipe.setMinimumContentsLength(28)
         self.all_platforms = QCheckBox("All platforms")
         self.all_platforms.setToolTip("Also list recipes for other operating systems")
-        self.description = QLabel()
-        self.description.setWordWrap(True)
+        self.description = plain_label()  # recipe text and remote answers: never markup
         self.run = QPushButton("Run")
         self.run.setDefault(True)
         self.cancel = QPushButton("Cancel")
@@ -61,8 +60,7 @@ class ConsoleLayout:
         self.concurrency.setValue(min(8, max_concurrency))
         self.concurrency.setPrefix("at most ")
         self.concurrency.setSuffix(" at once")
-        self.banner = QLabel("Pick a recipe and a target, then Run.")
-        self.banner.setWordWrap(True)
+        self.banner = plain_label("Pick a recipe and a target, then Run.")
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.output = QPlainTextEdit()
         self.output.setReadOnly(True)

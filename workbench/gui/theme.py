@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,6 +25,15 @@ QTableView::item { padding: 0px 4px; }
 ERROR_COLOR = "#c62828"  # a red that reads on the light and the dark theme
 DEFAULT_FONT_SIZE = 10  # points
 FONT_SIZES = (8, 20)
+
+
+def plain_label(text: str = "") -> QLabel:
+    """A wrapping label whose text is shown as typed: stored or remote text is never taken
+    for markup (Qt would otherwise guess, and render a title's `<b>` as bold)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
 
 
 def problem_label() -> QLabel:

@@ -164,6 +164,8 @@ class StepPanel(QWidget):
         self.title.setFont(bold)
         self.path = QLabel()
         self.path.setWordWrap(True)
+        for shown_as_typed in (self.title, self.path):  # a tree's own text, never markup
+            shown_as_typed.setTextFormat(Qt.TextFormat.PlainText)
         self.prompt = QLabel()
         self.prompt.setWordWrap(True)
         self.prompt.setTextFormat(Qt.TextFormat.PlainText)
