@@ -4,7 +4,6 @@ workbench/services/csv_import.py, the upserts in workbench/sync/imports.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,30 +16,14 @@ from workbench.cli.lazy import LazyGroup
 from workbench.cli.options import json_option, with_app
 from workbench.core.errors import BadInput
 from workbench.core.imports import ImportReport
-from workbench.core.models import Role
 from workbench.services import csv_import
-from workbench.sync import imports
-from workbench.sync.admin import admin_session
+from workbench.services.admin import CentralAdmin
 
-Reader = Callable[[Path, Mapping[str, str]], csv_import.ParsedFile[Any]]
-Upsert = Callable[..., ImportReport]
-
-_KINDS: dict[str, tuple[Reader, Upsert, str]] = {
-    "requesters": (
-        csv_import.read_requesters,
-        imports.upsert_requesters,
-        "Upsert requesters by e-mail (case-insensitive).",
-    ),
-    "assets": (
-        csv_import.read_assets,
-        imports.upsert_assets,
-        "Upsert assets by asset tag, else serial; owners are requesters.",
-    ),
-    "sites": (
-        csv_import.read_sites,
-        imports.upsert_sites,
-        "Upsert sites by name (case-insensitive); a new one needs a time zone.",
-    ),
+# What each kind's command says it does (the reading and upserting are CentralAdmin's).
+_HELP = {
+    "requesters": "Upsert requesters by e-mail (case-insensitive).",
+    "assets": "Upsert assets by asset tag, else serial; owners are requesters.",
+    "sites": "Upsert sites by name (case-insensitive); a new one needs a time zone.",
 }
 
 
@@ -86,27 +69,17 @@ def _import(
     url: str | None,
     as_json: bool,
 ) -> None:
-    read, upsert, _ = _KINDS[kind]
-    parsed = read(path, csv_import.parse_mappings(mappings))
-    try:
-        with admin_session(central_url(app, url), Role.ADMIN, f"import {kind}") as session:
-            session.dry_run = dry_run
-            report = upsert(
-                session,
-                parsed.records,
-                fields=parsed.fields,
-                refused=parsed.refused,
-                source=path.name,
-            )
-    except imports.ImportRefused as refused:
-        _show(refused.report, path.name, as_json)
-        count = len(refused.report.refused)
+    report = CentralAdmin(central_url(app, url)).import_csv(
+        kind, path, csv_import.parse_mappings(mappings), dry_run=dry_run
+    )
+    _show(report, path.name, as_json)
+    if report.refused:
+        count = len(report.refused)
         raise BadInput(
             csv_import.refusal_listing(
-                path.name, f"{count} row{'s' if count != 1 else ''} refused", refused.report.refused
+                path.name, f"{count} row{'s' if count != 1 else ''} refused", report.refused
             )
-        ) from None
-    _show(report, path.name, as_json)
+        )
 
 
 def _command(kind: str) -> click.Command:
@@ -136,9 +109,9 @@ def _command(kind: str) -> click.Command:
 
     return click.command(
         kind,
-        help=f"{_KINDS[kind][2]} GLPI's and Snipe-IT's export columns are recognised (README).",
+        help=f"{_HELP[kind]} GLPI's and Snipe-IT's export columns are recognised (README).",
     )(command)
 
 
-for _kind in _KINDS:
+for _kind in _HELP:
     import_group.add_command(_command(_kind))
