@@ -13,11 +13,9 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -29,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.models import Site, Technician
 from workbench.gui.admin.audit_tab import AuditTab
-from workbench.gui.admin.central_tab import CentralTab
+from workbench.gui.admin.central_tab import CentralTab, table_of
 from workbench.gui.admin.forms import SiteDialog, TechnicianDialog, problem_line
 from workbench.gui.admin.imports_tab import ImportsTab
 from workbench.gui.admin.models import SiteTableModel, TechnicianTableModel
@@ -58,8 +56,8 @@ class AdminDialog(QDialog):
         self._said = ""  # what the last change did, shown above the counts
         self.technicians = TechnicianTableModel(self)
         self.sites = SiteTableModel(self)
-        self.technician_table = self._table(self.technicians)
-        self.site_table = self._table(self.sites)
+        self.technician_table = table_of(self.technicians, stretch=5)  # sites
+        self.site_table = table_of(self.sites, stretch=1)  # the address
         self.add_technician_button = QPushButton("&Add…")
         self.edit_technician_button = QPushButton("&Edit…")
         self.retire_button = QPushButton("&Retire…")
@@ -133,22 +131,6 @@ class AdminDialog(QDialog):
         self.problem.setVisible(on_directory)
         if isinstance(page, (PolicyTab, AuditTab)):
             page.reload()
-
-    @staticmethod
-    def _table(model: TechnicianTableModel | SiteTableModel) -> QTableView:
-        table = QTableView()
-        table.setModel(model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
-        table.verticalHeader().hide()
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(False)
-        stretch = 5 if isinstance(model, TechnicianTableModel) else 1  # sites; the address
-        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-        return table
 
     @staticmethod
     def _tab(table: QTableView, *buttons: QPushButton) -> QWidget:
