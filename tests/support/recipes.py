@@ -51,3 +51,11 @@ nodes:
     tier: 2
     reason: The machine does not answer.
 """
+
+
+def sh_output(command: str) -> str:
+    """What a rendered POSIX command prints when a shell runs it, as the remote login shell
+    would (values arrive as the script's own arguments, never as its code)."""
+    import subprocess  # noqa: PLC0415
+
+    return subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True).stdout

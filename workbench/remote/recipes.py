@@ -14,7 +14,7 @@ import base64
 import ipaddress
 import re
 import shlex
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -198,20 +198,29 @@ class Recipe:
         return {k: SECRET_MASK if k in secret else v for k, v in values.items()}
 
     def render(self, values: Mapping[str, str]) -> Rendered:
-        """Validate ``values`` and build the command; secrets go to ``Rendered.stdin`` only."""
+        """Validate ``values`` and build the command; secrets go to ``Rendered.stdin`` only.
+
+        POSIX shells never get a value spliced into their code: a placeholder becomes a
+        positional parameter ("$1", …) and the values follow the script as the arguments of
+        `sh -c`, each quoted as one word of that command line. PowerShell and cmd get each
+        value as one quoted literal in its place (see `quote`)."""
         checked = self.validate(values)
         secrets = [p.name for p in self.secret_params if p.name in checked]
+        plain = [p.name for p in self.params if p.type is not ParamType.SECRET]
 
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
             param = self.param(name)
             if param.type is ParamType.SECRET:
                 return secret_reference(self.shell, name)
+            if self.shell.posix:
+                return f'"${{{plain.index(name) + 1}}}"'
             return quote(self.shell, checked.get(name, ""), name)
 
         body = _PLACEHOLDER.sub(substitute, self.script)
         script = secret_prelude(self.shell, secrets) + body
-        command, script_input = launch(self.shell, script)
+        arguments = [checked.get(name, "") for name in plain] if self.shell.posix else []
+        command, script_input = launch(self.shell, script, arguments)
         stdin = script_input + "".join(checked[name] + "\n" for name in secrets)
         return Rendered(self, script, command, stdin, tuple(secrets))
 
@@ -300,15 +309,17 @@ POWERSHELL_BOOTSTRAP = _encoded_powershell(
 )
 
 
-def launch(shell: Shell, script: str) -> tuple[str, str]:
-    """The command line that makes the remote side run ``script`` in ``shell``, and what must
-    precede the secrets on stdin.
+def launch(shell: Shell, script: str, arguments: Sequence[str] = ()) -> tuple[str, str]:
+    """The command line that makes the remote side run ``script`` in ``shell`` (POSIX: with
+    ``arguments`` as its positional parameters), and what must precede the secrets on stdin.
 
     PowerShell scripts travel as the first stdin line: a Windows command line (8191 characters
     through cmd, and WinRM's rsp:Command) is too short for an encoded script of a few KB.
     """
     if shell.posix:
-        return f"{shell.value} -c {shlex.quote(script)}", ""
+        words = " ".join(shlex.quote(a) for a in arguments)
+        # `wb` is $0 (the name in the shell's own messages); the values are $1, $2, …
+        return f"{shell.value} -c {shlex.quote(script)} wb{' ' + words if words else ''}", ""
     if shell is Shell.POWERSHELL:
         return POWERSHELL_BOOTSTRAP, base64.b64encode(script.encode("utf-8")).decode("ascii") + "\n"
     return f"cmd /c {script}", ""
@@ -444,6 +455,8 @@ def _build(loader: Any, root: yaml.Node, problems: _Problems) -> Recipe | None:
                 f"script line {line}: {match.group(0)} is inside quotes; the workbench quotes "
                 "values itself, so put placeholders outside quotes",
             )
+        elif why := evaluated_placeholder(shell, script, match.start()) if shell else None:
+            problems.add(top["script"], f"script line {line}: {match.group(0)} {why}")
     if problems.items or protocol is None or shell is None:
         return None
     return Recipe(
@@ -463,6 +476,76 @@ def _build(loader: Any, root: yaml.Node, problems: _Problems) -> Recipe | None:
     )
 
 
+# A shell starts a comment at `#` where a word may start: after blanks and operators (so
+# `true;# it's` is a comment, and the quote in it quotes nothing).
+_WORD_ENDS = frozenset(" \t\n;&|()")
+# Commands that run text as code (their own, or a child shell's or interpreter's): a value
+# among their words could be executed, however it is quoted. A placeholder may not stand
+# in one, nor be the command itself.
+_EVALUATING = {
+    Shell.SH: frozenset({
+        "eval", "source", ".", "sh", "bash", "dash", "zsh", "ksh", "ash", "busybox", "su",
+        "exec", "xargs", "trap", "find", "ssh", "watch", "python", "python3", "perl", "ruby",
+        "node", "php", "awk", "gawk", "mawk", "nawk", "sed", "env", "command", "builtin",
+    }),
+    Shell.POWERSHELL: frozenset({
+        "invoke-expression", "iex", "invoke-command", "icm", "start-process", "saps", "start",
+        "powershell", "powershell.exe", "pwsh", "cmd", "cmd.exe", "&", ".", "add-type",
+        "new-object", "invoke-item", "ii", "start-job", "sajb",
+    }),
+    Shell.CMD: frozenset({"cmd", "cmd.exe", "call", "start", "for", "powershell", "pwsh"}),
+}  # fmt: skip
+_EVALUATING[Shell.BASH] = _EVALUATING[Shell.SH]
+# POSIX commands whose first non-option argument is a command they run.
+_RUNNERS = frozenset({
+    "sudo", "doas", "nice", "nohup", "timeout", "time", "setsid", "stdbuf", "ionice",
+    "chroot", "runuser", "taskset", "flock", "unbuffer", "chrt",
+})  # fmt: skip
+# Where a simple command starts: after these (and at the start of the script).
+# (`{` and `}` only as words of their own: `{not-a-group}` is an ordinary word.)
+_COMMAND_STARTS = re.compile(
+    r"(?:^|[;&|()`]|(?<!\S)[{}](?!\S)|(?<!\\)\n|\$\(|\bthen\b|\bdo\b|\belse\b)"
+)
+# PowerShell: statements; parentheses hold expressions, where a string is only a value.
+_STATEMENT_STARTS = re.compile(r"(?:^|[;|{}]|(?<!`)\n)")
+_HERE_STRING = re.compile(r"@[\"'][ \t]*\n.*?\n[\"']@", re.S)
+_SCRIPTBLOCK = re.compile(r"\[scriptblock\]::create", re.I)
+
+
+def evaluated_placeholder(shell: Shell, script: str, at: int) -> str | None:
+    """Why the placeholder at offset `at` could become code, or None for a plain word: the
+    command it stands in runs text as code, it is the command itself (POSIX and cmd: a
+    PowerShell string there is only a value), or it is inside a PowerShell here-string,
+    where quotes are literal and $(…) runs."""
+    if shell is Shell.POWERSHELL:
+        for block in _HERE_STRING.finditer(script):
+            if block.start() < at < block.end():
+                return 'is inside a here-string (@"…"@), where $(…) in a value runs'
+    # Other placeholders count as plain words here (their braces are no shell grammar).
+    masked = _PLACEHOLDER.sub(lambda m: "v" * len(m.group(0)), script[:at])
+    starts = _STATEMENT_STARTS if shell is Shell.POWERSHELL else _COMMAND_STARTS
+    start = max((m.end() for m in starts.finditer(masked)), default=0)
+    words = masked[start:].split()
+    if not words:
+        if shell is Shell.POWERSHELL:
+            return None
+        return "is where a command name goes: a value may not choose what runs"
+    names = {w.strip("'\"").lower() for w in words}
+    names |= {name.rsplit("/", 1)[-1] for name in names}
+    if shell.posix:
+        # sudo, nice, timeout, $SUDO…: their first word that is not an option is a command.
+        runs = [n for n, w in enumerate(words) if (n == 0 and w.strip('"').startswith("$"))
+                or w.rsplit("/", 1)[-1] in _RUNNERS]  # fmt: skip
+        if runs and all(w.startswith("-") for w in words[runs[-1] + 1 :]):
+            return f"is the command {words[runs[-1]]} runs: a value may not choose what runs"
+    evaluating = sorted(_EVALUATING[shell] & names)
+    if evaluating:
+        return f"is given to {evaluating[0]}, which runs text as code"
+    if shell is Shell.POWERSHELL and _SCRIPTBLOCK.search(masked[start:]):
+        return "is given to [scriptblock]::Create, which runs text as code"
+    return None
+
+
 def _quoted_placeholders(shell: Shell, script: str) -> list[int]:
     """Offsets of placeholders that sit inside '...' or "..." (where quoting would not hold).
 
@@ -480,7 +563,7 @@ def _quoted_placeholders(shell: Shell, script: str) -> list[int]:
                 found.append(i)
         elif char == escape and quote_char != "'":
             i += 1
-        elif quote_char is None and char == "#" and (i == 0 or script[i - 1].isspace()):
+        elif quote_char is None and char == "#" and (i == 0 or script[i - 1] in _WORD_ENDS):
             end = script.find("\n", i)
             i = len(script) if end < 0 else end
             continue

@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from tests.integration.sync.conftest import Laptop
 from tests.support.keyrings import JsonFileKeyring
-from tests.support.recipes import HELLO_ID, HELLO_RECIPE
+from tests.support.recipes import HELLO_ID, HELLO_RECIPE, sh_output
 from tests.support.sshd import SshServer
 from workbench.cli import run
 from workbench.core.errors import BadInput, WorkbenchError
@@ -171,7 +171,7 @@ def test_an_agents_recipe_is_refused_as_a_conflict_and_never_reaches_another_cac
         assert db.scalar(select(central.recipes.c.approved_by)) == "cara.nguyen"
     ana.sync()
     rendered = library_for(ana.store).get(HELLO_ID).render({"name": "ana"})
-    assert rendered.command == "sh -c 'echo hello ana'"
+    assert sh_output(rendered.command) == "hello ana\n"
 
 
 def test_audit_rows_cannot_be_changed_or_removed_by_any_role_even_their_author(

@@ -23,6 +23,7 @@ from tests.support.recipes import (
     HELLO_RECIPE,
     HELLO_TREE,
     HELLO_TREE_ID,
+    sh_output,
 )
 from workbench.cli import run
 from workbench.core.errors import BadInput
@@ -77,7 +78,7 @@ def test_an_imported_recipe_reaches_other_laptops_and_is_the_one_they_run(
     )
     # What `remote run` on Ben's laptop would run.
     rendered = library_for(ben.store).get(HELLO_ID).render({"name": "ben"})
-    assert rendered.command == "sh -c 'echo hello ben'"
+    assert sh_output(rendered.command) == "hello ben\n"
     listed = json.loads(_cli(ben, capsys, "recipe", "list", "--json"))["recipes"]
     assert {r["id"]: r["origin"] for r in listed}[HELLO_ID] == "cache"
     # The synced tree validates there against the synced recipe.

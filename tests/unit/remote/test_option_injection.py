@@ -4,6 +4,7 @@ author allows it; the restart recipes end their options before the message."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,9 @@ def test_powershell_and_cmd_values_may_not_start_with_a_slash(recipe) -> None:  
 @pytest.mark.parametrize("recipe_id", ["linux.restart", "linux.pxe-next-boot"])
 def test_the_restart_message_comes_after_the_end_of_options(recipe_id: str) -> None:
     rendered = LIBRARY.get(recipe_id).render({"message": "Save your work now"})
-    assert "-- 'Save your work now'" in rendered.script
+    # The message's placeholder follows the end of options; its value is an argument.
+    assert re.search(r'shutdown -r \+"\$\{\d\}" -- "\$\{\d\}"', rendered.script)
+    assert rendered.command.endswith(" 'Save your work now'")
     with pytest.raises(BadInput):  # the message pattern cannot start an option either
         LIBRARY.get(recipe_id).render({"message": "-k"})
 
@@ -70,9 +73,8 @@ def test_an_author_may_allow_option_values(tmp_path: Path) -> None:
         "script: grep {{flags}} -- error {{path}}\n"
     )
     recipe = parse_recipe(source, tmp_path / "grep.yaml")
-    assert (
-        "grep -in -- error /var/log/syslog"
-        in recipe.render({"flags": "-in", "path": "/var/log/syslog"}).script
-    )
+    rendered = recipe.render({"flags": "-in", "path": "/var/log/syslog"})
+    assert rendered.script == 'grep "${1}" -- error "${2}"'
+    assert rendered.command.endswith(" wb -in /var/log/syslog")
     with pytest.raises(BadInput, match="starts like an option"):
         recipe.render({"flags": "-in", "path": "-r"})

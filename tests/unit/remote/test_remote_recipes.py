@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.recipes import sh_output
 from workbench.core.errors import BadInput
 from workbench.remote.recipes import (
     RECIPES_DIR,
@@ -47,7 +48,7 @@ def test_full_recipe_loads_with_defaults() -> None:
         "  password: {type: secret, keyring: workbench-ad}\n"
         "  name: {type: string, pattern: '[a-z]+'}\n"
         "confirm: true\ntimeout: 900\nexit_codes: {ok: [0, 259], reboot: [3010, 1641]}\n"
-        "script: do {{inf_path}} {{count}}\n"
+        "script: install-it {{inf_path}} {{count}}\n"
     )
     assert (recipe.confirm, recipe.timeout) == (True, 900)
     assert (recipe.ok_codes, recipe.reboot_codes) == ((0, 259), (3010, 1641))
@@ -166,7 +167,8 @@ def test_secret_goes_to_stdin_not_to_the_command() -> None:
     rendered = recipe.render({"u": "dana", "p": "hunter2"})
     assert "hunter2" not in rendered.command + rendered.script + repr(rendered)
     assert rendered.stdin == "hunter2\n" and rendered.secret_names == ("p",)
-    assert rendered.script == 'IFS= read -r WB_SECRET_p\nset-pw dana "$WB_SECRET_p"'
+    assert rendered.script == 'IFS= read -r WB_SECRET_p\nset-pw "${1}" "$WB_SECRET_p"'
+    assert rendered.command.endswith(" wb dana")  # the value as an argument, not as code
     assert recipe.masked(recipe.validate({"u": "dana", "p": "hunter2"})) == {
         "u": "dana",
         "p": "********",
@@ -267,7 +269,7 @@ def test_json_roundtrip_of_script_with_braces() -> None:
     recipe = parse(
         f"script: {json.dumps('echo {not a param} {{ v }}')}\nparams:\n  v: {{type: int}}\n"
     )
-    assert recipe.render({"v": "5"}).script == "echo {not a param} 5"
+    assert sh_output(recipe.render({"v": "5"}).command) == "{not a param} 5\n"
 
 
 def test_powershell_script_and_secrets_travel_on_stdin_not_the_command_line() -> None:

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.recipes import BROKEN_HELLO, HELLO_ID, HELLO_RECIPE, HELLO_TREE, HELLO_TREE_ID
+from tests.support.recipes import (
+    BROKEN_HELLO,
+    HELLO_ID,
+    HELLO_RECIPE,
+    HELLO_TREE,
+    HELLO_TREE_ID,
+    sh_output,
+)
 from tests.support.workbench import Clock
 from workbench.core.errors import BadInput
 from workbench.remote.recipes import RECIPES_DIR, RecipeError, parse_recipe
@@ -59,7 +66,7 @@ def test_an_import_is_stored_queued_for_sync_and_in_effect(
         "recipe", HELLO_ID, "insert", HELLO_RECIPE,
     )  # fmt: skip
     found = library_for(store).get(HELLO_ID)
-    assert found.render({"name": "ana"}).command == "sh -c 'echo hello ana'"
+    assert sh_output(found.render({"name": "ana"}).command) == "hello ana\n"
     origins = {i.id: i.origin for i in recipes.infos()}
     assert origins[HELLO_ID] == "cache" and origins["linux.diagnostics"] == "library"
 
