@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -16,22 +14,23 @@ from workbench.cli.context import AppContext
 from workbench.cli.options import json_option, with_app
 from workbench.core.errors import BadInput
 from workbench.core.models import Role, Site, Technician
-from workbench.core.policy import policy_from_text
-from workbench.sync import admin
+from workbench.services.admin import CentralAdmin, generate_password
 
 ROLES = [r.value for r in Role]
 
 
 def _password(password_stdin: bool, generate: bool) -> tuple[str | None, bool]:
-    """The new password: read from stdin, generated (then printed once), or none."""
+    """The new password: read from stdin (its length checked with the rest of the input),
+    generated (then printed once), or none."""
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-        if len(password) < 8:
-            raise BadInput("the password read from stdin is shorter than 8 characters")
-        return password, False  # theirs: never printed
+        return sys.stdin.readline().rstrip("\n"), False  # theirs: never printed
     if generate:
-        return secrets.token_urlsafe(12), True
+        return generate_password(), True
     return None, False
+
+
+def _admin(app: AppContext, url: str | None) -> CentralAdmin:
+    return CentralAdmin(central_url(app, url))
 
 
 def _show_technician(tech: Technician, as_json: bool, password: str | None = None) -> None:
@@ -86,13 +85,13 @@ def technician_add(
 ) -> None:
     """Enrol a technician with their own database login: a SCRAM-SHA-256 password read
     from stdin, else generated and printed once; or none (--no-password)."""
-    admin.check_login(login)
     if no_password and password_stdin:
         raise BadInput("--no-password and --password-stdin exclude each other")
     password, generated = (None, False) if no_password else _password(password_stdin, True)
-    tech = Technician(login, name.strip(), tier, Role(role), sites, admin.check_email(email), True)
-    with admin.admin_session(central_url(app, url), Role.ADMIN, "enrol technicians") as s:
-        added = admin.add_technician(s, tech, password)
+    added = _admin(app, url).add_technician(
+        login, name=name, email=email, tier=tier, role=Role(role), sites=sites,
+        password=password,
+    )  # fmt: skip
     _show_technician(added, as_json, password if generated else None)
 
 
@@ -126,22 +125,16 @@ def technician_edit(
     as_json: bool,
 ) -> None:
     """Change only what is given; a new password with --password-stdin or --generate."""
-    changes: dict[str, Any] = {
-        k: v for k, v in {"name": name, "tier": tier, "role": role}.items() if v is not None
-    }
-    if email is not None:
-        changes["email"] = admin.check_email(email)
-    if sites:
-        changes["sites"] = sites
-    if reactivate:
-        changes["active"] = 1
     if password_stdin and generate:
         raise BadInput("--password-stdin and --generate-password exclude each other")
     password, generated = _password(password_stdin, generate)
-    if not changes and password is None:
+    given = (name, email, tier, role, password)
+    if all(value is None for value in given) and not sites and not reactivate:
         raise BadInput("nothing to change: give --name, --email, --tier, --role, --site, …")
-    with admin.admin_session(central_url(app, url), Role.ADMIN, "change technicians") as s:
-        changed = admin.edit_technician(s, login, changes, password)
+    changed = _admin(app, url).edit_technician(
+        login, name=name, email=email, tier=tier, role=Role(role) if role else None,
+        sites=sites or None, password=password, reactivate=reactivate,
+    )  # fmt: skip
     _show_technician(changed, as_json, password if generated else None)
 
 
@@ -152,8 +145,7 @@ def technician_edit(
 @with_app
 def technician_retire(app: AppContext, login: str, url: str | None, as_json: bool) -> None:
     """Retire: history kept, the login can no longer sign in or sync."""
-    with admin.admin_session(central_url(app, url), Role.ADMIN, "retire technicians") as s:
-        retired = admin.retire_technician(s, login)
+    retired = _admin(app, url).retire_technician(login)
     _show_technician(retired, as_json)
 
 
@@ -163,8 +155,7 @@ def technician_retire(app: AppContext, login: str, url: str | None, as_json: boo
 @with_app
 def technician_list(app: AppContext, url: str | None, as_json: bool) -> None:
     """Everyone enrolled, active first."""
-    with admin.reader(central_url(app, url), Role.LEAD, "list technicians") as db:
-        found = admin.technicians(db)
+    found = _admin(app, url).list_technicians()
     if as_json:
         render.emit_json({"technicians": [render.record_json(t) for t in found]})
         return
@@ -208,8 +199,7 @@ def site_add(
     app: AppContext, name: str, address: str, timezone: str, url: str | None, as_json: bool
 ) -> None:
     """Add a site (its time zone drives the SLA clocks of its tickets)."""
-    with admin.admin_session(central_url(app, url), Role.ADMIN, "add sites") as s:
-        added = admin.add_site(s, name, address, timezone)
+    added = _admin(app, url).add_site(name, address, timezone)
     _show_site(added, as_json)
 
 
@@ -231,15 +221,9 @@ def site_edit(
     as_json: bool,
 ) -> None:
     """Change a site's name, address or time zone (SITE: its name or id)."""
-    changes = {
-        k: v
-        for k, v in {"name": name, "address": address, "timezone": timezone}.items()
-        if v is not None
-    }
-    if not changes:
+    if name is None and address is None and timezone is None:
         raise BadInput("nothing to change: give --name, --address or --timezone")
-    with admin.admin_session(central_url(app, url), Role.ADMIN, "change sites") as s:
-        changed = admin.edit_site(s, site_key, changes)
+    changed = _admin(app, url).edit_site(site_key, name=name, address=address, timezone=timezone)
     _show_site(changed, as_json)
 
 
@@ -249,8 +233,7 @@ def site_edit(
 @with_app
 def site_list(app: AppContext, url: str | None, as_json: bool) -> None:
     """All sites."""
-    with admin.reader(central_url(app, url), Role.LEAD, "list sites") as db:
-        found = admin.sites(db)
+    found = _admin(app, url).list_sites()
     if as_json:
         render.emit_json({"sites": [render.record_json(s) for s in found]})
         return
@@ -288,8 +271,9 @@ def audit(
     as_json: bool,
 ) -> None:
     """The central audit: remote jobs and administrative changes, newest first (leads)."""
-    with admin.reader(central_url(app, url), Role.LEAD, "read the audit") as db:
-        found = admin.audit_events(db, host, who, _since(since), limit)
+    found = _admin(app, url).audit(
+        host=host or "", technician=who or "", since=_since(since), limit=limit
+    )
     if as_json:
         render.emit_json({"events": [render.record_json(e) for e in found]})
         return
@@ -324,12 +308,7 @@ def policy() -> None:
 @with_app
 def policy_set(app: AppContext, file: Path, url: str | None, as_json: bool) -> None:
     """Check FILE (as resources/sla.yaml) and make it the help desk's policy (leads)."""
-    from workbench.services.policy import digest, read_policy_file  # noqa: PLC0415
-
-    source = read_policy_file(file)
-    policy_from_text(source, str(file))  # every problem located, nothing stored
-    with admin.admin_session(central_url(app, url), Role.LEAD, "set the policy") as s:
-        number = admin.set_policy(s, source, digest(source))
+    number = _admin(app, url).set_policy_from_file(file)
     if as_json:
         render.emit_json({"policy_version": number})
     else:
@@ -342,8 +321,7 @@ def policy_set(app: AppContext, file: Path, url: str | None, as_json: bool) -> N
 @with_app
 def policy_history(app: AppContext, url: str | None, as_json: bool) -> None:
     """Every version set, newest first."""
-    with admin.reader(central_url(app, url), Role.AGENT, "read the policy") as db:
-        found = admin.policy_versions(db)
+    found = [(v.number, v.set_by, v.set_at) for v in _admin(app, url).policy_versions()]
     if as_json:
         render.emit_json(
             {

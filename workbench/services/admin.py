@@ -128,6 +128,10 @@ class Directory:
         return [names.get(site, site) for site in tech.sites]
 
 
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time()).astimezone()
+
+
 def generate_password() -> str:
     """A random password for a new login (shown once, then only its SCRAM verifier exists)."""
     return "".join(secrets.choice(_ALPHABET) for _ in range(GENERATED_LENGTH))
@@ -237,9 +241,11 @@ class CentralAdmin:
         role: Role | None = None,
         sites: Iterable[str] | None = None,
         password: str | None = None,
+        reactivate: bool = False,
     ) -> Technician:
-        """Change what is given (None: left as it is); a password replaces the current one."""
-        changes: dict[str, Any] = {}
+        """Change what is given (None: left as it is); a password replaces the current one;
+        `reactivate` lets a retired technician sign in again."""
+        changes: dict[str, Any] = {"active": 1} if reactivate else {}
         if name is not None:
             changes["name"] = _check_name(name)
         if email is not None:
@@ -340,11 +346,11 @@ class CentralAdmin:
         *,
         host: str = "",
         technician: str = "",
-        since: date | None = None,
+        since: date | datetime | None = None,
         limit: int = AUDIT_LIMIT,
     ) -> list[AuditEvent]:
-        """`central audit`: newest first; `since` is a day from its local midnight."""
-        start = None if since is None else datetime.combine(since, time()).astimezone()
+        """`central audit`: newest first; `since` a moment, or a day from its local midnight."""
+        start = since if isinstance(since, datetime | None) else _midnight(since)
         with admin.reader(self.url, Role.LEAD, _AUDIT) as db:
             return admin.audit_events(
                 db, host.strip() or None, technician.strip() or None, start, limit
