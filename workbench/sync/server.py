@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from workbench.core.errors import NotFound, WorkbenchError
-from workbench.core.models import OutboxOperation
+from workbench.core.models import OutboxOperation, Role
 from workbench.core.refs import format_number
 from workbench.store import codec, schema
 from workbench.store.store import LATEST_WINS
@@ -162,8 +162,6 @@ class _Batch:
         self.who = who
         self.technician = technician
         self.clock = clock
-        # Per table: None when the signed-in technician may write it, else the rule in words.
-        self.refusals: dict[str, str | None] = {}
         self.conflicts = 0
         self.parents: set[tuple[str, Any]] = set()  # (table, id) known to exist
         self.buffered: dict[Table, list[dict[str, Any]]] = {}
@@ -238,19 +236,18 @@ class _Batch:
         """Why the signed-in technician may not write this table (None: they may). The
         owner's account is trusted; PostgreSQL's row-level security holds the same rules,
         so a cache that skipped this check would have its whole batch refused."""
-        if self.who.owner:
-            return None
-        if not self.refusals:
-            self.refusals.update(refusals(self.db))
-        return self.refusals.get(table.name)
+        return None if self.who.owner else refusals(self.db).get(table.name)
 
+    @functools.cached_property
     def _approver(self) -> str | None:
-        """Who approves a tree or recipe this batch writes: its pusher, when a lead."""
+        """Who approves a tree or recipe this batch writes: its pusher, when a lead (the
+        owner's account works for the technician the cache names: their role counts)."""
+        role = self.who.role
         if self.who.owner:
             t = central.technicians
-            role = self.db.scalar(select(t.c.role).where(t.c.login == self.technician))
-            return self.technician if role in ("lead", "admin") else None
-        return self.technician if self.who.role is not None and self.who.role.leads else None
+            found = self.db.scalar(select(t.c.role).where(t.c.login == self.technician))
+            role = None if found is None else Role(found)
+        return self.technician if role is not None and role.leads else None
 
     def _new_row(self, table: Table, op: OutboxOperation) -> dict[str, Any] | None:
         """The row an insert creates, at the next version; None when it points to a parent
@@ -260,7 +257,7 @@ class _Batch:
             return None
         values.update(id=op.entity_id, version=self.clock + 1, changed_by=self.technician)
         if op.entity in _APPROVED:
-            values["approved_by"] = self._approver()
+            values["approved_by"] = self._approver
         return values
 
     def _buffer(self, table: Table, op: OutboxOperation) -> None:
@@ -371,7 +368,7 @@ class _Batch:
             changes[field] = mine
             self._record_change(op, field, version)
         if op.entity in _APPROVED:
-            changes["approved_by"] = self._approver()
+            changes["approved_by"] = self._approver
         # Always a new version, even when the server kept every value: the pushing cache shows
         # its own values until it pulls the row again.
         self.db.execute(
@@ -445,14 +442,15 @@ class _Batch:
             self._send_again(central.ENTITIES[change.entity], change.entity_id)
 
     def _may_settle(self, conflict_id: int) -> bool:
-        """A technician settles a conflict of their own; a lead anyone's."""
-        if self.who.owner or (self.who.role is not None and self.who.role.leads):
+        """A technician settles a conflict of their own, a lead anyone's: the central's own
+        rule (wb_may_settle, which its row-level security applies too)."""
+        if self.who.owner:
             return True
         c = central.conflicts
-        authors = self.db.execute(
-            select(c.c.my_author, c.c.their_author).where(c.c.id == conflict_id)
-        ).first()
-        return authors is None or self.technician in tuple(authors)
+        allowed = self.db.scalar(
+            select(func.wb_may_settle(c.c.my_author, c.c.their_author)).where(c.c.id == conflict_id)
+        )
+        return allowed is None or bool(allowed)
 
     def _send_again(self, table: Table, key: Any) -> None:
         """A new version for a row, its values unchanged: every cache pulls it again."""
@@ -472,17 +470,17 @@ def last_mutation_id(db: Connection, client_id: str) -> int:
     )
 
 
-def refusals(db: Connection) -> dict[str, str | None]:
+def refusals(db: Connection) -> Mapping[str, str | None]:
     """The central's own wb_refusal for every table an operation writes, in one query, once
     per connection (the role behind a connection does not change)."""
-    known = db.info.get("workbench.refusals")
+    known: dict[str, str | None] | None = db.info.get("workbench.refusals")
     if known is None:
         names = sorted({t.name for t in central.ENTITIES.values()})
         rows = db.exec_driver_sql(
             "SELECT t, wb_refusal(t) FROM unnest(%s::text[]) AS t", (names,)
         ).all()
         known = db.info["workbench.refusals"] = {str(t): rule for t, rule in rows}
-    return dict(known)
+    return known
 
 
 def _claim(db: Connection, who: Identity, client_id: str, technician: str) -> None:
