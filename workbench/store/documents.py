@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Table, insert, select, update
 
+from workbench.core.policy import POLICY_ID
 from workbench.store import codec, schema
 from workbench.store.store import Reader, Writer
 from workbench.store.sync_state import CENTRAL_URL, TECHNICIAN
@@ -53,7 +54,7 @@ class StoredPolicy:
 
 
 def stored_policy(db: Reader) -> StoredPolicy | None:
-    return one_of(db, schema.policies, StoredPolicy, "sla")
+    return one_of(db, schema.policies, StoredPolicy, POLICY_ID)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.models import Role, Site, Technician
+from workbench.core.policy import POLICY_ID
 from workbench.sync import central
 from workbench.sync.identity import Identity, IdentityRefused, identity, scram_verifier
 
@@ -412,8 +413,6 @@ def audit_events(
 
 
 # --- policy -------------------------------------------------------------------------------
-
-POLICY_ID = "sla"
 
 
 def set_policy(session: AdminSession, source: str, digest: str) -> int:
