@@ -176,8 +176,6 @@ class TicketService:
             actor = self._actor(tx)
             found_requester = tx.requester_by_key(requester) if requester else None
             found_asset = tx.asset_by_key(asset) if asset else None
-            if assignee:
-                self._known_technician(tx, assignee)
             site_id = (found_asset.site_id if found_asset else None) or (
                 found_requester.site_id if found_requester else None
             )
