@@ -23,7 +23,7 @@ from workbench.store import schema as local
 from workbench.sync import central
 from workbench.sync.admin import AdminSession, add_technician, admin_session
 from workbench.sync.identity import IdentityRefused
-from workbench.sync.server import _insert_rows
+from workbench.sync.server import insert_rows
 
 # Rows per INSERT: bounds memory, whatever the number of tickets.
 _CHUNK = 10_000
@@ -105,7 +105,7 @@ def _copy_table(session: AdminSession, store: Store, table: Table) -> int:
             select(*(twin.c[name] for name in names)).order_by(*twin.primary_key.columns)
         )
         for chunk in rows.mappings().partitions():
-            _insert_rows(
+            insert_rows(
                 session.db,
                 table,
                 [{**row, "version": session.tick(), "changed_by": session.actor} for row in chunk],

@@ -33,7 +33,7 @@ from workbench.core.imports import (
 from workbench.core.models import AssetStatus
 from workbench.sync import central
 from workbench.sync.admin import AdminSession, site_id_for
-from workbench.sync.server import _insert_rows
+from workbench.sync.server import insert_rows
 
 
 class ImportRefused(BadInput):
@@ -171,11 +171,11 @@ def _write(session: AdminSession, plan: _Plan, source: str) -> ImportReport:
         raise ImportRefused(report)
     for row in (*plan.new, *plan.changed):
         row.update(version=session.tick(), changed_by=session.actor)
-    _insert_rows(session.db, plan.table, plan.new)
+    insert_rows(session.db, plan.table, plan.new)
     # The changed rows go in whole and update their row: one statement, where an UPDATE per
     # row costs a round trip each (a plain INSERT for the new ones: ON CONFLICT costs more).
     owned = (*plan.columns, "version", "changed_by")
-    _insert_rows(
+    insert_rows(
         session.db,
         plan.table,
         plan.changed,

@@ -130,7 +130,7 @@ def _json(value: Any) -> str:
     return json.dumps(codec.json_value(value), ensure_ascii=False)
 
 
-def _insert_rows(
+def insert_rows(
     db: Connection, table: Table, rows: Sequence[Mapping[str, Any]], tail: str = ""
 ) -> None:
     """One INSERT ... SELECT FROM unnest(one array per column) per set of columns: a batch's
@@ -206,7 +206,7 @@ class _Batch:
         not gapless."""
         buffered, self.buffered = self.buffered, {}
         for table, rows in buffered.items():
-            _insert_rows(self.db, table, rows, "ON CONFLICT (id) DO NOTHING")
+            insert_rows(self.db, table, rows, "ON CONFLICT (id) DO NOTHING")
 
     def tick(self) -> int:
         self.clock += 1
