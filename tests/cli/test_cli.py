@@ -119,7 +119,7 @@ def test_list_filters_and_search(cache: Path) -> None:
     assert [h["title"] for h in found["hits"]] == ["Printer offline in records"]
     assert found["hits"][0]["snippet"]
     human = workbench(cache, "ticket", "list", "--unassigned")
-    assert human.returncode == 0 and "2 of 2 ticket(s)" in human.stdout
+    assert human.returncode == 0 and "2 of 2 tickets" in human.stdout
 
 
 def test_notes_time_and_wait(cache: Path) -> None:

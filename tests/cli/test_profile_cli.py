@@ -188,7 +188,10 @@ def test_connect_starts_the_terminal_or_names_the_missing_client(
     bindir.mkdir()
     env = {**os.environ, "PATH": str(bindir)}
     result = workbench(cache, "connect", "powershell", "pc-42", env=env)
-    missing = "x-terminal-emulator is needed for this session (PowerShell remoting on pc-42)"
+    missing = (
+        "PowerShell remoting on pc-42 needs programs that are not installed; these 2 "
+        "programs are missing (not on PATH): x-terminal-emulator (apt install xterm"
+    )
     one_line_error((result.returncode, result.stdout, result.stderr), 1, missing)
     record = tmp_path / "argv.txt"
     _fake(bindir, "x-terminal-emulator", record)
@@ -202,3 +205,27 @@ def test_connect_starts_the_terminal_or_names_the_missing_client(
         time.sleep(0.05)
     assert record.read_text().splitlines() == [
         "-e", "pwsh", "-NoExit", "-Command", "Enter-PSSession -ComputerName 'pc-42'"]  # fmt: skip
+
+
+@pytest.mark.usefixtures("profile_keyring")
+@pytest.mark.parametrize(
+    ("kind", "programs"),
+    [
+        ("rdp", ["x-terminal-emulator (apt install xterm", "xfreerdp (apt install freerdp2-x11)",
+                 "remmina (apt install remmina"]),
+        ("powershell", ["x-terminal-emulator (apt install xterm", "pwsh (install PowerShell 7"]),
+    ],
+)  # fmt: skip
+def test_connect_dry_run_warns_of_every_missing_program(
+    cache: Path, tmp_path: Path, kind: str, programs: list[str]
+) -> None:
+    env = {**os.environ, "PATH": str(tmp_path / "empty")}  # none of the clients installed
+    result = workbench(cache, "connect", kind, "10.1.2.3", "--dry-run", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Would start: ")
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("warning: ") and "not installed" in warning
+    for program in programs:
+        assert program in warning, warning
+    result = workbench(cache, "connect", kind, "10.1.2.3", "--dry-run", "--json", env=env)
+    assert json.loads(result.stdout)["missing"] == ["x-terminal-emulator", programs[1].split()[0]]

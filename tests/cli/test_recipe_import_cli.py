@@ -35,7 +35,7 @@ def test_an_invalid_file_refuses_the_import_and_changes_nothing(
 
     result = wb(capsys, cache, "recipe", "import", str(good), str(bad))
     out = result[1]
-    one_line_error(result, 2, "nothing imported: 2 problem(s)")
+    one_line_error(result, 2, "nothing imported: 3 problems")
     assert f"{bad}:3:11: 'protocol' must be one of ssh, winrm, not 'telnet'" in out
     assert f"{bad}:7:9: script line 1: unknown parameter {{{{nobody}}}}" in out
     assert _listed(capsys, cache) == before and HELLO_ID not in before

@@ -18,7 +18,7 @@ import pytest
 from tests.support.keyrings import JsonFileKeyring
 from tests.support.sshd import SshServer
 from tests.support.winrm_server import WinrmServer
-from tests.support.workbench import AGENT
+from tests.support.workbench import AGENT, ASSET
 from workbench.cli import run
 from workbench.core.models import WorklogKind
 from workbench.remote.profiles import KEYRING_SERVICE, CredentialProfile
@@ -83,6 +83,11 @@ def test_recipe_list_and_show(capsys: pytest.CaptureFixture[str], cache: Path) -
     assert data["confirm"] is True and data["params"][0]["name"] == "inf_path"
     code, out, _ = wb(capsys, cache, "recipe", "show", "ad.reset-password")
     assert "password: secret, required" in out and "expected output:" in out
+    assert "runs on the directory host (a server with RSAT); protocol winrm" in out
+    listed = {r["id"]: r for r in json.loads(wb(capsys, cache, "recipe", "list", "--json")[1])[
+        "recipes"]}  # fmt: skip
+    assert listed["fog.schedule-deploy"]["target"] == "fog-server"
+    assert listed["windows.install-driver"]["target"] == "asset"
     one_line_error(wb(capsys, cache, "recipe", "show", "nope"), 2, "no recipe 'nope'")
 
 
@@ -95,7 +100,7 @@ def test_recipe_validate_reports_located_problems(
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\ntitle: X\nprotocol: ssh\nshell: fish\nscript: echo {{who}}\n", "utf-8")
     result = wb(capsys, cache, "recipe", "validate", str(bad))
-    one_line_error(result, 1, "2 problem(s)")
+    one_line_error(result, 1, "2 problems")
     assert f"{bad}:4:8: 'shell' must be one of" in result[1]
     assert f"{bad}:5:9: script line 1: unknown parameter {{{{who}}}}" in result[1]
 
@@ -133,7 +138,7 @@ def test_run_needs_the_host_key_accepted_then_records_on_the_ticket(
     finally:
         store.close()
     jobs = [e for e in worklog if e.kind is WorklogKind.REMOTE_JOB]
-    assert len(jobs) == 1 and jobs[0].minutes == 1 and jobs[0].author == AGENT.login
+    assert len(jobs) == 1 and jobs[0].minutes == 0 and jobs[0].author == AGENT.login
     assert "linux.diagnostics" in jobs[0].text and ": ok, exit code 0" in jobs[0].text
     audit = [json.loads(line) for line in (cache / "audit.log").read_text("utf-8").splitlines()]
     assert [(a["recipe"], a["outcome"], a["ticket"]) for a in audit] == [
@@ -223,7 +228,7 @@ def test_fog_deploy_passes_secrets_on_stdin_only(
             "only allowed over HTTPS",
         ),
         (["linux.diagnostics", "--accept-host-key", "abc"], 2, "SHA256:<43 characters>"),
-        (["linux.diagnostics", "--identity", "/nonexistent/key"], 2, "does not exist"),
+        (["linux.diagnostics", "--identity", "/nonexistent/key"], 2, "/nonexistent/key"),
         (["linux.diagnostics", "--ticket", "HD-999999"], 2, "HD-999999"),
         (["linux.diagnostics", "--jump", "a@b:99999"], 2, "--jump takes [USER@]HOST[:PORT]"),
         # Checked like the user of a target, before the confirmation or a secret is asked for.
@@ -243,6 +248,48 @@ def test_bad_input_changes_nothing(
     capsys: pytest.CaptureFixture[str], cache: Path, args: list[str], code: int, message: str
 ) -> None:
     one_line_error(wb(capsys, cache, "remote", "run", *args, "--host", "127.0.0.1"), code, message)
+    assert not (cache / "audit.log").exists()
+
+
+def test_a_directory_recipe_runs_on_the_directory_host_never_on_a_users_pc(
+    capsys: pytest.CaptureFixture[str], cache: Path
+) -> None:
+    unlock = ["remote", "run", "ad.unlock-account", "--param", "account=dana.w", "--yes"]
+    code, out, _ = wb(capsys, cache, "remote", "service-host", "--json")
+    assert code == 0 and json.loads(out) == {"directory-host": None, "fog-server": None}
+    # No directory host named: said plainly, nothing run against anything.
+    one_line_error(wb(capsys, cache, *unlock), 2,
+                   "ad.unlock-account runs on the directory host (a server with RSAT), and "
+                   "this cache names none: set it with `workbench remote service-host "
+                   "directory-host HOST`")  # fmt: skip
+    # The user's PC (an asset with an owner), by hostname or tag, in any case.
+    for pc in (ASSET.hostname, ASSET.hostname.lower(), ASSET.tag):
+        one_line_error(wb(capsys, cache, *unlock, "--host", pc), 2,
+                       "runs on the directory host (a server with RSAT), not on the user's "
+                       f"machine {pc} (asset {ASSET.tag})")  # fmt: skip
+    one_line_error(wb(capsys, cache, "remote", "run", "fog.schedule-deploy", "--param",
+                      "host_id=3", "--yes", "--host", ASSET.hostname), 2,
+                   "runs on the FOG server, not on the user's machine")  # fmt: skip
+    assert wb(capsys, cache, "remote", "service-host", "directory-host", "mgmt01")[0] == 0
+    one_line_error(wb(capsys, cache, *unlock, "--host", ASSET.hostname), 2,
+                   "leave the host out to run it on mgmt01")  # fmt: skip
+    code, out, _ = wb(capsys, cache, "remote", "service-host")
+    assert out.splitlines() == [
+        "directory-host: mgmt01",
+        "fog-server: none (set it with: `workbench remote service-host fog-server HOST`)",
+    ]
+    one_line_error(wb(capsys, cache, "remote", "service-host", "fog-server", "--", "-oX"), 2,
+                   "starts with '-'")  # fmt: skip
+    one_line_error(wb(capsys, cache, "remote", "service-host", "fog-server", "fog server"), 2,
+                   "is not a host name")  # fmt: skip
+    one_line_error(wb(capsys, cache, "remote", "service-host", "fog-server"), 2,
+                   "give the host for fog-server, or --clear")  # fmt: skip
+    assert wb(capsys, cache, "remote", "service-host", "directory-host", "--clear")[0] == 0
+    code, out, _ = wb(capsys, cache, "remote", "service-host", "--json")
+    assert json.loads(out)["directory-host"] is None
+    # A recipe for the ticket's machine still needs its host.
+    one_line_error(wb(capsys, cache, "remote", "run", "linux.diagnostics"), 2,
+                   "linux.diagnostics runs on the ticket's machine: name its host")  # fmt: skip
     assert not (cache / "audit.log").exists()
 
 

@@ -93,9 +93,14 @@ def hostile_cache(store: Store, data_dir: Path, tmp_path: Path) -> tuple[Path, s
     recipe = tmp_path / "hello.yaml"
     recipe.write_text(HELLO_RECIPE + f"description: {HOSTILE_YAML}\n", "utf-8")
     tree = tmp_path / "tree.yaml"
-    tree.write_text(HELLO_TREE.replace("title: Greet the machine", f"title: {HOSTILE_YAML}"))
+    tree.write_text(HELLO_TREE)
     for kind, path in (("recipe", recipe), ("tree", tree)):
         _import(data_dir, kind, path)
+    # `tree import` refuses control characters; a stored row (pulled from a central) may not.
+    reopened = Store.open(data_dir)
+    with reopened.write() as tx:
+        tx._db.execute(schema.trees.update().values(title=HOSTILE))
+    reopened.close()
     return data_dir, ticket.ref
 
 

@@ -14,7 +14,7 @@ from tests.gui.window import TICKETS, open_window, status_text
 from tests.support.workbench import ASSET, REQUESTER
 from workbench.core.models import Priority
 from workbench.core.query import TicketQuery, TicketSummary
-from workbench.core.sla import span_text
+from workbench.core.sla import SlaClock
 from workbench.gui import detail as detail_module
 from workbench.gui import main_window as main_window_module
 from workbench.gui import theme
@@ -126,9 +126,12 @@ def test_escalate_and_resolve_through_the_buttons(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     window = open_window(qtbot, service, worker, settings)
-    answers = {"reason": "Needs a new fuser on site", "resolution": "Replaced the fuser"}
+    answers = {"reason": "Needs a new fuser on site", "resolution": "Replaced the fuser",
+               "queue": "field-support", "assignee": ""}  # fmt: skip
     monkeypatch.setattr(
-        detail_module, "ask", lambda _parent, action: {q: answers[q] for q in action.questions}
+        detail_module,
+        "ask",
+        lambda _parent, action, _escalation=None: {q: answers[q] for q in action.questions},
     )
     pane = window.detail
     assert pane.buttons["escalate"].isEnabled() and not pane.buttons["close"].isEnabled()
@@ -294,8 +297,9 @@ def test_editing_fields_recomputes_priority_and_assigns(
     fields.impact.setCurrentIndex(2)
     fields.urgency.setCurrentIndex(2)
     assert fields.preview.text().startswith("<b>P4</b>") and fields.save.isEnabled()
-    target = service.policy.target(Priority.P4)  # the targets in the SLA column's words
-    assert f"resolve {span_text(target.resolve_minutes)}" in fields.preview.text()
+    # The targets in business terms: "respond 1 business day, resolve 5 business days".
+    assert SlaClock(service.policy).targets(Priority.P4) in fields.preview.text()
+    assert "business day" in fields.preview.text()
     fields.assignee.setCurrentIndex(fields.assignee.findData("ben.okafor"))
     with qtbot.waitSignal(window.detail.ticket_changed):
         fields.save.click()

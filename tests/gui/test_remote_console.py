@@ -13,7 +13,8 @@ from pathlib import Path
 
 import paramiko
 import pytest
-from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtCore import QObject, QSettings, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox, QPushButton, QSpinBox
 from pytestqt.qtbot import QtBot
 
@@ -30,8 +31,9 @@ from workbench.gui.remote_profiles import ProfileEditor
 from workbench.gui.worker import DbWorker
 from workbench.remote.hostkeys import KnownHosts
 from workbench.remote.profiles import KEYRING_SERVICE, CredentialProfile
-from workbench.remote.recipes import RECIPES_DIR, Protocol, load_library, parse_recipe
+from workbench.remote.recipes import RECIPES_DIR, Protocol, Target, load_library, parse_recipe
 from workbench.services.profiles import ProfileService
+from workbench.services.recipes import ServiceHosts
 from workbench.services.tickets import TicketService
 from workbench.store import Store
 
@@ -48,6 +50,10 @@ TEST_RECIPES = {
         "title: Create a marker file\ndescription: Creates the file on the machine.\n"
         "protocol: ssh\nshell: sh\nconfirm: true\n"
         "params:\n  path: {type: path, required: true}\nscript: touch {{path}}\n"
+    ),
+    "test.fail": (
+        "title: Fail on purpose\nprotocol: ssh\nshell: sh\n"
+        "script: 'echo checking disk; echo disk full >&2; exit 3'\n"
     ),
     "test.secret": (
         "title: Use a token\nprotocol: ssh\nshell: sh\n"
@@ -433,7 +439,8 @@ def test_a_changed_host_key_is_refused_with_a_warning(
 
 def test_param_form_follows_the_recipe_types(qtbot: QtBot) -> None:
     recipe = parse_recipe(
-        "id: t.form\ntitle: Form\nprotocol: ssh\nshell: sh\nscript: echo {{n}} {{c}} {{s}}\n"
+        "id: t.form\ntitle: Form\nprotocol: ssh\nshell: sh\n"
+        "script: echo {{n}} {{c}} {{s}} {{h}} {{k}}\n"
         "params:\n  n: {type: int, min: 1, max: 9, default: 3}\n"
         "  c: {type: choice, choices: [a, b]}\n  s: {type: secret}\n"
         "  h: {type: hostname, required: true}\n  k: {type: int}\n",
@@ -462,3 +469,132 @@ def test_targets_and_platforms_are_read_as_a_technician_writes_them() -> None:
     assert platform_of("Windows 11 Pro") is Protocol.WINRM
     assert platform_of("Ubuntu 24.04") is Protocol.SSH
     assert platform_of("ChromeOS") is None
+
+
+@pytest.mark.services
+def test_a_failed_job_shows_its_outcome_and_opens_its_log(
+    qtbot: QtBot, trusted: Bench, service: TicketService, artifacts: Path
+) -> None:
+    console = trusted.console
+    assert not console.ui.open_log.isEnabled()  # no job has ended yet
+    with qtbot.waitSignal(console.recorded, timeout=RUN_MS):
+        run(qtbot, console, "test.fail")
+    assert console.ui.banner.property("state") == "failed"
+    assert ": failed, exit code 3 in " in console.ui.banner.text()
+    [entry] = [e for e in service.detail(trusted.ticket_id).worklog if "test.fail" in e.text]
+    assert entry.minutes == 0  # a job of a second adds no invented minute
+    assert "Last output:\n  checking disk\n  [stderr] disk full\nFull output: " in entry.text
+    assert console.last_log is not None and entry.text.endswith(console.last_log.name)
+    opened: list[QUrl] = []
+    catcher = UrlCatcher(opened)  # kept alive while Qt holds it
+    QDesktopServices.setUrlHandler("file", catcher, "catch")
+    try:
+        assert console.ui.open_log.isEnabled()
+        console.ui.open_log.click()
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    assert [url.toLocalFile() for url in opened] == [str(console.last_log)]
+    assert "disk full" in console.last_log.read_text()
+    trusted.window.resize(1400, 900)
+    console.grab().save(str(artifacts / "remote_console_failed.png"))
+
+
+class UrlCatcher(QObject):
+    def __init__(self, urls: list[QUrl]) -> None:
+        super().__init__()
+        self.urls = urls
+
+    @Slot(QUrl)
+    def catch(self, url: QUrl) -> None:
+        self.urls.append(url)
+
+
+PC = Asset("asset-pc", "WA-009001", "SERIALPC1", "OLY-HR-DT7754", "Dell OptiPlex", "Windows 11 Pro",
+           SITE.id, None, date(2024, 1, 1), None, AssetStatus.IN_SERVICE)  # fmt: skip
+
+
+@pytest.fixture
+def windows_console(
+    qtbot: QtBot, tmp_path: Path, store: Store, service: TicketService, worker: DbWorker,
+    profile_keyring: JsonFileKeyring,
+) -> Iterator[tuple[MainWindow, RemoteConsole]]:  # fmt: skip
+    """The console with the shipped recipes on a ticket about a user's Windows PC."""
+    with store.write() as tx:
+        tx.load_snapshot(assets=[PC])
+    ticket = service.create(title="Cannot log in", category="account", impact=3, urgency=2,
+                            asset=PC.tag)  # fmt: skip
+    settings = QSettings(str(tmp_path / "workbench.ini"), QSettings.Format.IniFormat)
+    profiles = ProfileService(store, profile_keyring)
+
+    def build(window: MainWindow) -> RemoteConsole:
+        return RemoteConsole(window, profiles, load_library())
+
+    window = MainWindow(service, worker, settings, docks=[("Remote console", build)])
+    window.show()
+    window.detail.load(ticket.ticket.id)
+    console = window.pane("Remote console")
+    assert isinstance(console, RemoteConsole)
+    qtbot.waitUntil(lambda: worker.pending == 0)
+    yield window, console
+    qtbot.waitUntil(lambda: worker.pending == 0)
+    window.close()
+    window.deleteLater()
+
+
+def test_a_windows_pc_starts_with_its_diagnostics_and_titles_say_their_platform(
+    windows_console: tuple[MainWindow, RemoteConsole], artifacts: Path
+) -> None:
+    window, console = windows_console
+    recipe = console.recipe()
+    assert recipe is not None and recipe.id == "windows.diagnostics"
+    assert console.ui.targets.toPlainText() == PC.hostname
+    window.resize(1400, 900)
+    console.grab().save(str(artifacts / "remote_console_default.png"))
+    console.ui.all_platforms.setChecked(True)
+    titles = [console.ui.recipe.itemText(i) for i in range(console.ui.recipe.count())]
+    assert len(titles) == len(set(titles)) == len(load_library().recipes)
+    assert console.recipe().id == "windows.diagnostics"  # type: ignore[union-attr]  # kept
+    pxe = [t for t in titles if "PXE" in t]
+    assert sorted(t.split(":")[0] for t in pxe) == ["Linux", "Windows"]
+
+
+def test_a_directory_recipe_aims_at_the_directory_host_never_at_the_pc(
+    qtbot: QtBot, windows_console: tuple[MainWindow, RemoteConsole], store: Store,
+    artifacts: Path,
+) -> None:  # fmt: skip
+    window, console = windows_console
+    console.ui.profile.addItem("corp")
+    console.choose_recipe("ad.reset-password")
+    # No directory host is set: the console says so and leaves the PC out of the targets.
+    assert console.ui.targets.toPlainText() == ""
+    assert "none is set" in console.ui.description.text()
+    assert "service-host directory-host" in console.ui.description.text()
+    console.run()
+    assert console.ui.banner.property("state") == "failed"
+    assert "runs on the directory host (a server with RSAT), and this cache names none" in (
+        console.ui.banner.text()
+    )
+    assert set(console.form.inputs) == {"account", "password", "must_change"}
+    window.resize(1400, 900)
+    qtbot.wait(100)  # the banner's new height is laid out
+    console.grab().save(str(artifacts / "remote_console_no_directory_host.png"))
+    # The PC typed by hand is refused too.
+    console.ui.targets.setPlainText(PC.hostname.lower())
+    console.run()
+    assert "not on the user's machine oly-hr-dt7754 (asset WA-009001)" in console.ui.banner.text()
+    assert not console.running
+    # With a directory host named for this cache, the recipe aims at it ...
+    ServiceHosts(store).set(Target.DIRECTORY_HOST, "mgmt01")
+    console.ui.targets.clear()
+    console._read_service_hosts()
+    qtbot.waitUntil(lambda: console.ui.targets.toPlainText() == "mgmt01")
+    described = console.ui.description.text()
+    assert "Runs on the directory host (a server with RSAT): mgmt01" in described
+    # ... and the machine's own recipes at the machine again.
+    console.choose_recipe("windows.restart")
+    assert console.ui.targets.toPlainText() == PC.hostname
+    console.choose_recipe("fog.schedule-deploy")
+    assert console.ui.targets.toPlainText() == ""  # no FOG server named
+    console.ui.targets.setPlainText("fog01")  # typed: kept when the recipe changes
+    console.choose_recipe("ad.unlock-account")
+    assert console.ui.targets.toPlainText() == "fog01"

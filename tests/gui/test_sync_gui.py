@@ -176,8 +176,10 @@ def test_an_unreachable_server_leaves_the_window_working_offline(
     port = silent.getsockname()[1]
     url = f"postgresql://ana@127.0.0.1:{port}/central"
     secret = "s3cret-Pa55"
-    central.store_password(url, secret)
     log_in(service.store, url, "ana.lopez")
+    with service.store.write() as tx:
+        central.keep_cache_key(tx, "gui-test")
+    central.store_password(url, "gui-test", secret)
     settings.setValue(INTERVAL_KEY, 1)
     window = open_window(qtbot, service, worker, settings)
     status = window.sync_status
@@ -377,8 +379,10 @@ def test_the_login_dialog_connects_the_cache_and_syncs_at_once(
         "ana.lopez",
         "all",
     )
-    account = central.keyring_account(central.parse_url(ana.sync_with.url))
-    assert profile_keyring.get_password(central.KEYRING_SERVICE, account) == secret
+    with ana.store.read() as db:  # this cache's own entry
+        key = central.cache_key(db)
+    account = central.keyring_account(central.parse_url(ana.sync_with.url), key)
+    assert profile_keyring.entries() == {f"{central.KEYRING_SERVICE}/{account}": secret}
     for written in ana.data_dir.iterdir():  # the cache, its WAL
         assert secret.encode() not in written.read_bytes(), written
     assert status.view.online is True and "online" in status.text()

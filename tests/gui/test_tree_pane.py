@@ -123,7 +123,14 @@ def test_walk_back_refusal_by_hand_check_and_accept(
     # No credentials yet: the check is out of reach and the branches are picked by hand.
     click(qtbot, pane, pane.step.buttons["run"])
     qtbot.waitUntil(lambda: "test-page" in pane.step.buttons)
-    assert f"no credentials are known for {ASSET.hostname}" in pane.step.view.pending
+    assert f"no credential profile for {ASSET.hostname}" in pane.step.view.pending
+    shown = [label.text() for label in pane.step.controls.findChildren(QLabel)]
+    assert f"Not run: no credential profile for {ASSET.hostname}. Pick what you found:" in shown
+    # Branches by their labels; the condition stays beside them, smaller.
+    assert pane.step.buttons["test-page"].text() == "The queue is clear"
+    assert pane.step.buttons["clear"].text().startswith("Jobs stuck, printer paused")
+    assert "exit code 0 → test-page" in shown
+    qtbot.waitUntil(pane.step.buttons["test-page"].isVisible)
     pane.grab().save(str(artifacts / "tree_pane_step.png"))
     click(qtbot, pane, pane.step.buttons["test-page"])
     click(qtbot, pane, pane.step.buttons["Yes"])
@@ -137,8 +144,8 @@ def test_walk_back_refusal_by_hand_check_and_accept(
     assert detail.ticket.status is Status.RESOLVED
     assert detail.ticket.resolution and ASSET.hostname in detail.ticket.resolution
     (entry,) = [w for w in detail.worklog if w.kind is WorklogKind.TREE_TRANSCRIPT]
-    assert "branch test-page picked by hand" in entry.text
-    assert f"host not reached (no credentials are known for {ASSET.hostname})" in entry.text
+    assert "The queue is clear (picked by hand)" in entry.text
+    assert f"(not run: no credential profile for {ASSET.hostname}; answered by hand)" in entry.text
     assert "Outcome: resolve" in entry.text
 
 
@@ -162,7 +169,7 @@ def test_a_changed_tree_is_said_and_restarted(
     start(qtbot, pane)
     click(qtbot, pane, pane.step.buttons["Yes"])
     newer = tmp_path / "printer-not-printing.yaml"
-    text = PRINTER.read_text("utf-8").replace("version: 1", "version: 2")
+    text = PRINTER.read_text("utf-8").replace("version: 2", "version: 3")
     newer.write_text(text.replace("Can other people print", "Can colleagues print"), "utf-8")
     trees.import_files([newer])
     click(qtbot, pane, pane.step.nav["leave"])
@@ -174,7 +181,7 @@ def test_a_changed_tree_is_said_and_restarted(
     assert pane.stack.currentIndex() == 0
     qtbot.mouseClick(pane.restart_new, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: pane.stack.currentIndex() == 1)
-    assert at(pane) == "powered" and pane.step.view.tree.version == 2
+    assert at(pane) == "powered" and pane.step.view.tree.version == 3
     click(qtbot, pane, pane.step.buttons["Yes"])
     assert pane.step.prompt.text().startswith("Can colleagues print")
 
@@ -191,7 +198,10 @@ def test_diagram_shows_every_node_and_edge(qtbot: QtBot, pane: TreePane, artifac
     assert set(view.boxes) == set(tree.nodes)
     labels = [a.label for n in tree.nodes.values() for a in n.answers]
     assert sorted(labels) == sorted(label for label in view.edge_labels if label in labels)
-    assert "otherwise" in view.edge_labels
+    # Branches read by their labels, cut to fit: "The queue is clear", not "exit 0".
+    assert "The queue is clear" in view.edge_labels
+    assert "Jobs stuck, printer pause…" in view.edge_labels
+    assert not [label for label in view.edge_labels if "exit" in label or "~" in label]
     texts = " ".join(i.toPlainText() for i in view.scene().items() if hasattr(i, "toPlainText"))
     assert [n for n in tree.nodes if n not in texts] == [], texts
     dialog.grab().save(str(artifacts / "tree_diagram.png"))
@@ -227,7 +237,7 @@ def test_a_check_runs_on_the_host_and_streams_its_output(
         qtbot.waitUntil(lambda: at(pane) == "healthy", timeout=30_000)
         streamed = pane.step.output.toPlainText()
         assert streamed.startswith("== uptime") and "== failed services" in streamed
-        assert pane.step.view.path == ("diagnose: exit code 0",)
+        assert pane.step.view.path == ("diagnose: The diagnostics ran (exit code 0)",)
     finally:
         pane.shutdown()
 
@@ -258,6 +268,83 @@ def test_an_action_out_of_reach_is_done_by_hand_with_the_reason(
     stored = trees.start("printer-not-printing", service.detail(ticket_id).ticket.ref).run
     last = stored.steps[-1]
     assert (last.node, last.answer) == ("clear", "done by hand")
-    assert last.note == f"host not reached (no credentials are known for {ASSET.hostname}); " + (
-        "decided by hand by the technician"
-    )
+    assert last.note == f"not run: no credential profile for {ASSET.hostname}; answered by hand"
+
+
+NO_ASSET_TREE = """\
+id: look
+title: Look at the PC
+version: 1
+category: network
+start: look
+nodes:
+  look:
+    type: check
+    text: Reach {{ticket.asset.hostname}} and read its network state
+    recipe: windows.diagnostics
+    branches:
+      - label: "Self-assigned address: no DHCP lease"
+        when: {exit_code: 0, stdout_matches: '169\\.254\\.'}
+        next: dhcp
+      - {label: "A proper address", when: {exit_code: 0}, next: fine}
+      - {label: "The check failed", otherwise: true, next: dhcp}
+  dhcp:
+    type: escalate
+    tier: 2
+    reason: DHCP on {{ticket.asset.hostname}}
+  fine:
+    type: resolve
+    resolution: "{{ticket.asset.hostname}} is fine"
+"""
+
+
+def test_a_ticket_without_asset_asks_for_the_machine_or_an_answer_by_hand(
+    qtbot: QtBot,
+    service: TicketService,
+    worker: DbWorker,
+    clock: Clock,
+    tmp_path: Path,
+    artifacts: Path,
+) -> None:
+    library = tmp_path / "trees"
+    library.mkdir()
+    (library / "look.yaml").write_text(NO_ASSET_TREE, "utf-8")
+    trees = TreeService(service, CATALOG, library, clock)
+    ticket = service.create(title="No network", category="network", impact=3, urgency=3).ticket
+    pane = open_pane(qtbot, service, worker, trees, ticket.id)
+    try:
+        start(qtbot, pane, "look")
+        assert pane.step.prompt.text() == "Reach (no asset) and read its network state"
+        shown = [label.text() for label in pane.step.controls.findChildren(QLabel)]
+        assert "The ticket has no asset: enter the machine to check, or answer by hand." in shown
+        assert "run" not in pane.step.buttons and not [t for t in shown if "no host" in t]
+        qtbot.waitUntil(pane.step.buttons["host"].isVisible)
+        pane.grab().save(str(artifacts / "tree_pane_no_asset.png"))
+        for refused in ("-oProxyCommand=sh", "two words"):
+            assert pane.step.input is not None
+            pane.step.input.setText(refused)
+            click(qtbot, pane, pane.step.buttons["host"])
+            assert pane.message.isVisible() and "host" in pane.message.text()
+        pane.step.input.setText("OLY-HR-DT7754")
+        click(qtbot, pane, pane.step.buttons["host"])
+        assert pane.step.view.host == "OLY-HR-DT7754" and "run" in pane.step.buttons
+        assert pane.step.prompt.text() == "Reach OLY-HR-DT7754 and read its network state"
+        click(qtbot, pane, pane.step.buttons["by_hand"])
+        shown = [label.text() for label in pane.step.controls.findChildren(QLabel)]
+        assert "Pick what you found:" in shown and not [t for t in shown if "Not run" in t]
+        assert [b.text() for b in pane.step.buttons.values()] == [
+            "Self-assigned address: no DHCP lease",
+            "A proper address",
+            "The check failed",  # leads to dhcp too: its own button, its own answer
+        ]
+        qtbot.waitUntil(pane.step.buttons["fine"].isVisible)
+        pane.grab().save(str(artifacts / "tree_pane_by_hand.png"))
+        click(qtbot, pane, pane.step.buttons["dhcp:The check failed"])
+        assert pane.step.view.path == ("look: The check failed (picked by hand)",)
+        click(qtbot, pane, pane.step.nav["back"])
+        click(qtbot, pane, pane.step.buttons["by_hand"])
+        click(qtbot, pane, pane.step.buttons["fine"])
+        proposal = pane.step.view.proposal
+        assert proposal is not None and proposal.text == "OLY-HR-DT7754 is fine"
+    finally:
+        pane.shutdown()

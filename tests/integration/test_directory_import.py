@@ -171,9 +171,15 @@ def test_text_output_and_password_from_the_keyring_or_a_hidden_prompt(
     slapd_server: SlapdServer,
     central_url: str,
     profile_keyring: JsonFileKeyring,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Without --password-stdin and nothing in the keyring: a prompt that does not echo.
     args = [a for a in directory_args(slapd_server, central_url) if a != "--password-stdin"]
+    # Without --password-stdin, nothing in the keyring and no terminal: refused, the option
+    # named (never an echoing read).
+    code, err = refused(capsys, tmp_path, [*args, "--dry-run"])
+    assert code == 2 and "give it on stdin with --password-stdin" in err
+    # On a terminal: a prompt that does not echo.
+    monkeypatch.setattr("workbench.cli.passwords.has_terminal", lambda: True)
     prompted = CliRunner().invoke(
         cli, ["--data-dir", str(tmp_path / "data"), *args, "--dry-run"],
         input=slapd_server.reader_password + "\n",
@@ -361,7 +367,7 @@ def test_an_entry_the_central_refuses_refuses_the_import(
         )  # fmt: skip
     assert (code, out) == (2, "")
     assert err == (
-        "workbench: error: nothing imported: 1 entries refused\n"
+        "workbench: error: nothing imported: 1 entry refused\n"
         f"{depot.dn(base)}: no site 'Tumwater Depot' on the central database (import the "
         "sites first)\n"
     )

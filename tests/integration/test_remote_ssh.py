@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.sshd import SshServer, _write_ed25519_key
+from tests.support.workbench import AGENT
 from workbench.core.errors import BadInput
 from workbench.remote.hostkeys import KnownHosts, fingerprint
-from workbench.remote.jobs import JobRequest, JobRunner
+from workbench.remote.jobs import JobRequest, JobResult, JobRunner
 from workbench.remote.outcome import Outcome, RunResult
 from workbench.remote.recipes import Recipe, parse_recipe
 from workbench.remote.ssh import SshAuth, SshTarget, run_command
+from workbench.services.remote import RemoteService
+from workbench.services.tickets import TicketService
 
 pytestmark = pytest.mark.services
 
@@ -358,3 +362,84 @@ def test_runner_honours_its_concurrency_limit(
         peak = max(peak, running)
     assert peak == 2
     assert len(limited.audit_path.read_text("utf-8").splitlines()) == 4
+
+
+class SteppingClock:
+    """Each reading is `step` after the one before: a job takes exactly one step."""
+
+    def __init__(self, step: timedelta) -> None:
+        self.now = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+        self.step = step
+
+    def __call__(self) -> datetime:
+        value = self.now
+        self.now += self.step
+        return value
+
+
+def _job_on_ticket(
+    sshd_server: SshServer, tmp_path: Path, seconds: float, job: JobRequest
+) -> JobResult:
+    data_dir = tmp_path / "jobs"
+    runner = JobRunner(data_dir, clock=SteppingClock(timedelta(seconds=seconds)))
+    KnownHosts.in_data_dir(data_dir).add(sshd_server.host, sshd_server.port,
+                                         sshd_server.host_pkey())  # fmt: skip
+    try:
+        return runner.submit(job).result(30)
+    finally:
+        runner.shutdown()
+
+
+# The worklog's time is the job's own duration to the nearest minute: never an invented one.
+@pytest.mark.parametrize(("seconds", "minutes"), [(0.0, 0), (20, 0), (45, 1), (95, 2)])
+def test_a_failed_job_logs_its_duration_and_its_last_lines_on_the_ticket(
+    sshd_server: SshServer, target: SshTarget, auth: SshAuth, service: TicketService,
+    tmp_path: Path, seconds: float, minutes: int,
+) -> None:  # fmt: skip
+    ref = service.create(title="Disk full", category="hardware", impact=3, urgency=3).ticket.ref
+    failing = recipe(
+        'for n in 1 2 3 4 5 6 7; do echo "step $n"; done; sleep 0.3; '
+        'printf "\\033[31mdisk full %s\\n" "$(printf "x%.0s" $(seq 400))" >&2; exit 3'
+    )
+    job = JobRequest(failing, {}, target, auth, AGENT.login, ticket_ref=ref)
+    result = _job_on_ticket(sshd_server, tmp_path, seconds, job)
+    assert (result.outcome, result.exit_code, result.seconds) == (Outcome.FAILED, 3, seconds)
+    entry = RemoteService(service).record(result)
+    assert entry is not None and entry.minutes == minutes
+    lines = entry.text.splitlines()
+    assert lines[0].startswith(f"Remote job test.recipe on {target.username}@")
+    assert f": failed, exit code 3 after {seconds:.1f} s (no parameters)." in lines[0]
+    # The last five lines of both streams, in the order they came.
+    assert lines[1:6] == ["Last output:", "  step 4", "  step 5", "  step 6", "  step 7"]
+    # The remote's escape shown, not sent; a long line cut short.
+    assert (
+        len(lines) == 8
+        and lines[-2].startswith("  [stderr] ^[[31mdisk full xxx")
+        and lines[-2].endswith("…")
+    )
+    assert len(lines[-2]) < 200 and "\x1b" not in entry.text
+    assert lines[-1] == f"Full output: {result.log_path.name}"
+    assert service.detail(ref).minutes_spent == minutes
+
+
+def test_attempts_refused_or_unreachable_log_no_time(
+    sshd_server: SshServer, target: SshTarget, service: TicketService, tmp_path: Path
+) -> None:
+    ref = service.create(title="No answer", category="hardware", impact=3, urgency=3).ticket.ref
+    stranger = tmp_path / "stranger"
+    _write_ed25519_key(stranger, "stranger")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = SshTarget("127.0.0.1", target.username, sock.getsockname()[1])
+    attempts = [
+        (target, SshAuth(identity=stranger), Outcome.AUTH_FAILED),
+        (closed, SshAuth(identity=sshd_server.client_key_path), Outcome.UNREACHABLE),
+    ]
+    for where, login, outcome in attempts:
+        job = JobRequest(recipe("echo hi"), {}, where, login, AGENT.login, ticket_ref=ref)
+        result = _job_on_ticket(sshd_server, tmp_path, 120, job)
+        assert result.outcome is outcome and result.seconds == 120
+        entry = RemoteService(service).record(result)
+        assert entry is not None and entry.minutes == 0, entry.text
+        assert f": {outcome.label} after 120.0 s" in entry.text
+    assert service.detail(ref).minutes_spent == 0

@@ -217,8 +217,8 @@ def test_unreachable_host_is_decided_by_hand_and_the_transcript_says_why(
     detail, transcript, unreached = walk(trees, ticket_ref, executor)
     assert [u.reason.split(":")[0] for u in unreached] == ["unreachable"]
     assert detail.ticket.tier == 2 and "Outcome: escalate to tier 2" in transcript
-    assert "branch visit picked by hand" in transcript
-    assert f"(host not reached ({unreached[0].reason}); decided by hand" in transcript
+    assert "branch visit (picked by hand)" in transcript
+    assert f"(not run: {unreached[0].reason}; answered by hand)" in transcript
     assert f"cannot reach {sshd_server.username}@127.0.0.1:{port}" in unreached[0].reason
 
 
@@ -243,11 +243,20 @@ def test_no_credentials_for_the_host(
 ) -> None:
     executor = RemoteCheckExecutor(jobs, recipes, lambda _host: None, "ana.lopez", ticket_ref)
     _detail, transcript, unreached = walk(trees, ticket_ref, executor)
-    assert [u.reason for u in unreached] == [f"no credentials are known for {ASSET.hostname}"]
-    assert f"host not reached (no credentials are known for {ASSET.hostname})" in transcript
+    assert [u.reason for u in unreached] == [f"no credential profile for {ASSET.hostname}"]
+    assert f"(not run: no credential profile for {ASSET.hostname}; answered by hand)" in transcript
     assert not (jobs.data_dir / "audit.log").exists()  # nothing was run
 
 
+@pytest.mark.parametrize(
+    ("asset_protocol", "asset_port", "profile_port"),
+    [
+        (None, None, "sshd"),  # the profile's port
+        ("winrm", 5986, "sshd"),  # the asset's WinRM port is no port of an SSH profile
+        ("ssh", "sshd", "closed"),  # the asset's own SSH port wins over the profile's
+        (None, "sshd", "closed"),  # an asset that names no protocol: its port stands
+    ],
+)
 def test_checks_reach_the_asset_through_its_credential_profile(
     sshd_server: SshServer,
     service: TicketService,
@@ -256,15 +265,21 @@ def test_checks_reach_the_asset_through_its_credential_profile(
     recipes: RecipeLibrary,
     state_file: Path,
     tmp_path: Path,
+    asset_protocol: str | None,
+    asset_port: int | str | None,
+    profile_port: str,
 ) -> None:
-    """What the window's tree pane does: hostname → asset → its profile → key from the profile."""
+    """What the window's tree pane does: hostname → asset → its profile → key from the profile,
+    at the port of the profile's protocol."""
+    ports = {"sshd": sshd_server.port, "closed": closed_port()}
+    port = ports[asset_port] if isinstance(asset_port, str) else asset_port
     loop_asset = replace(ASSET, id="asset-loop", tag="LOOP-0001", serial="LOOP1",
-                         hostname="127.0.0.1")  # fmt: skip
+                         hostname="127.0.0.1", protocol=asset_protocol, port=port)  # fmt: skip
     with service.store.write() as tx:
         tx.load_snapshot(assets=[loop_asset])
     profiles = ProfileService(service.store, JsonFileKeyring(tmp_path / "keyring.json"))
     profiles.save(CredentialProfile("lab", "ssh", sshd_server.username, "key",
-                                    port=sshd_server.port,
+                                    port=ports[profile_port],
                                     key_path=str(sshd_server.client_key_path)))  # fmt: skip
     profiles.assign(loop_asset.id, "lab")
     KnownHosts.in_data_dir(jobs.data_dir).add("127.0.0.1", sshd_server.port,
@@ -278,5 +293,5 @@ def test_checks_reach_the_asset_through_its_credential_profile(
     assert connect(ASSET.hostname) is None  # an asset without a profile: out of reach
     executor = RemoteCheckExecutor(jobs, recipes, connect, "ana.lopez", ref)
     detail, transcript, unreached = walk(trees, ref, executor)
-    assert unreached == [] and detail.ticket.status is Status.RESOLVED
+    assert unreached == [] and detail.ticket.status is Status.RESOLVED, unreached
     assert "| running since 08:00" in transcript

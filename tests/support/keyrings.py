@@ -1,7 +1,8 @@
 """A keyring in a file of the test's tmp dir, so tests never touch the OS keyring.
 
 ``profile_keyring`` installs it for this process and, through ``PYTHON_KEYRING_BACKEND`` and
-``WORKBENCH_TEST_KEYRING``, for workbench subprocesses the test starts.
+``WORKBENCH_TEST_KEYRING``, for workbench subprocesses the test starts; ``WORKBENCH_VAULT``
+points at a file that does not exist, so that no secrets vault of the user's is used instead.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def profile_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     backend = JsonFileKeyring(path)
     monkeypatch.setenv(PATH_VARIABLE, str(path))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.keyrings.JsonFileKeyring")
+    monkeypatch.setenv("WORKBENCH_VAULT", str(tmp_path / "no-vault"))
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
     yield backend

@@ -41,8 +41,8 @@ nodes:
     recipe: site.hello
     params: {name: world}
     branches:
-      - {when: {exit_code: 0, stdout_matches: hello}, next: done}
-      - {otherwise: true, next: visit}
+      - {when: {exit_code: 0, stdout_matches: hello}, next: done, label: It answers}
+      - {otherwise: true, next: visit, label: No answer}
   done:
     type: resolve
     resolution: The machine answers.

@@ -13,8 +13,10 @@ nodes:
     text: Overview of {{ticket.asset.hostname}}
     recipe: linux.diagnostics
     branches:
-      - {when: {exit_code: 0, stdout_matches: '(?m)^== failed services$'}, next: healthy}
-      - {otherwise: true, next: visit}
+      - label: The diagnostics ran
+        when: {exit_code: 0, stdout_matches: '(?m)^== failed services$'}
+        next: healthy
+      - {label: "The diagnostics did not run", otherwise: true, next: visit}
   healthy:
     type: resolve
     resolution: "{{ticket.asset.hostname}} is healthy."

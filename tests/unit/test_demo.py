@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from workbench.core.errors import BadInput
-from workbench.core.lifecycle import with_due_times
+from workbench.core.lifecycle import Change, Event, Lifecycle, opening_event, with_due_times
 from workbench.core.models import (
     OPEN_STATUSES,
     Asset,
@@ -24,19 +25,26 @@ from workbench.core.models import (
     Status,
     Technician,
     Ticket,
+    WaitReason,
     WorklogEntry,
     WorklogKind,
 )
 from workbench.core.policy import SlaPolicy
 from workbench.core.query import TicketQuery
+from workbench.core.sla import remaining_fraction
 from workbench.resources import load_policy
 from workbench.services import demo as demo_module
-from workbench.services.demo import DemoSummary, load_recipe, seed_demo
+from workbench.services.demo import MIN_PEOPLE, DemoSummary, load_recipe, seed_demo
 from workbench.store import Store
 
 # A Tuesday, 09:30 in Olympia.
 NOW = datetime(2026, 3, 10, 17, 30, tzinfo=UTC)
 ALL = 10**6
+# Worklog lines of work done (they carry its minutes), and those a lifecycle change writes.
+WORKED = frozenset({WorklogKind.NOTE, WorklogKind.CALL, WorklogKind.TIME_SPENT})
+CHANGES = frozenset({WorklogKind.STATUS_CHANGE, WorklogKind.FIELD_CHANGE})
+# Stands for the free text of a change, to find that text in a worklog line (see `_argument`).
+MARK = "\x00"
 
 
 @dataclass(frozen=True)
@@ -106,14 +114,16 @@ def test_summary_counts_what_is_in_the_cache(demo: tuple[Store, DemoSummary, Cac
     )
     assert summary.tickets == 2000
     assert 6 <= summary.sites <= 8
-    assert summary.requesters == 50  # at least 50, else tickets/40
-    assert summary.assets == 66  # tickets/30, at least 60
+    assert summary.requesters == 1000  # one per two tickets, at least MIN_PEOPLE
+    # A computer, a phone, maybe a mobile each, and the shared printers and room systems.
+    assert 1.5 * summary.requesters < summary.assets < 3 * summary.requesters
     assert {t.tier for t in cache.technicians} == {1, 2, 3}
 
 
 def test_small_seeds_still_get_the_minimum_people_and_machines(tmp_path: Path) -> None:
     _, summary = seeded(tmp_path, 1)
-    assert (summary.tickets, summary.requesters, summary.assets) == (1, 50, 60)
+    assert (summary.tickets, summary.requesters) == (1, MIN_PEOPLE)
+    assert summary.assets > MIN_PEOPLE
 
 
 def test_big_seeds_load_in_batches_with_the_same_result(
@@ -236,24 +246,22 @@ def test_due_times_are_those_of_the_lifecycle(cache: Cache, policy: SlaPolicy) -
 
 def test_worklog_tells_each_story_in_order(cache: Cache) -> None:
     logins = {t.login for t in cache.technicians}
-    kinds = {WorklogKind.NOTE, WorklogKind.CALL, WorklogKind.STATUS_CHANGE, WorklogKind.TIME_SPENT}
     counts: Counter[int] = Counter()
     for ticket in cache.tickets:
         lines = cache.worklog[ticket.id]
         counts[len(lines)] += 1
-        assert 2 <= len(lines) <= 6, ticket.number
+        assert len(lines) >= 2 or ticket.status is Status.NEW, ticket.number
         assert lines[0].created_at == ticket.created_at
-        assert lines[0].text.startswith(f"opened via {ticket.channel.value}: {ticket.priority}")
+        assert lines[0].text.startswith("opened via ")
         moments = [line.created_at for line in lines]
-        assert moments == sorted(set(moments)) and moments[-1] <= NOW
+        assert moments == sorted(moments) and moments[-1] <= NOW
         for line in lines:
-            assert line.kind in kinds and line.author in logins and line.text
+            assert line.kind in WORKED | CHANGES and line.author in logins and line.text
             assert "{" not in line.text  # every placeholder was filled in
-            if line.kind is WorklogKind.TIME_SPENT:
-                assert 5 <= line.minutes <= 480
         if ticket.resolution:
             assert any(ticket.resolution in line.text for line in lines)
-    assert len(counts) >= 3  # short and long stories, not one fixed shape
+    assert len(counts) >= 5  # short and long stories, not one fixed shape
+    assert sum(n * count for n, count in counts.items()) < 12 * len(cache.tickets)
 
 
 def test_assets_look_like_a_real_fleet(cache: Cache) -> None:
@@ -343,3 +351,202 @@ def test_the_recipe_has_enough_templates_for_every_category(policy: SlaPolicy) -
     for category in policy.categories:
         assert len(templates.get(category, ())) >= 4, category
     assert 6 <= len(recipe.sites) <= 8
+
+
+# -- every history is one the product could have written ------------------------------------
+
+
+def _argument(line: WorklogEntry, change: Callable[[str], Change]) -> str | None:
+    """The free text (reason, note, resolution) `change` would have been given to write
+    `line`, or None when the line is not of its making."""
+    written = change(MARK).events[-1].text
+    head, _, tail = written.partition(MARK)
+    text = line.text
+    if not (text.startswith(head) and text.endswith(tail)) or len(text) < len(head + tail):
+        return None
+    return text[len(head) : len(text) - len(tail)]
+
+
+def _with_argument(line: WorklogEntry, written_by: Callable[[str], Change]) -> Callable[[], Change]:
+    text = _argument(line, written_by)
+    assert text is not None, f"{line.text!r} is not written by this change"
+    return lambda: written_by(text)
+
+
+def _action(
+    lifecycle: Lifecycle, ticket: Ticket, line: WorklogEntry, timezone: str | None
+) -> Callable[[], Change] | None:
+    """The lifecycle call that wrote `line` (and the lines after it of the same change), or
+    None when `line` is no change (a note, a call, time spent)."""
+    at, actor = line.created_at, line.author
+    if line.kind is WorklogKind.FIELD_CHANGE and line.text.startswith("assignee: "):
+        login = line.text.rsplit("→ ", 1)[1]
+        return lambda: lifecycle.assign(ticket, login, at, timezone)
+    if line.kind is not WorklogKind.STATUS_CHANGE:
+        assert line.kind in WORKED, (ticket.id, line)
+        return None
+    labels = line.text.split(": ", 1)[0].split(" → ")
+    assert labels[0] == ticket.status.label, (ticket.id, line.text)  # from where it was
+    target = {s.label: s for s in Status}[labels[-1]]
+    written_by: Callable[[str], Change]
+    if "escalated to" in line.text:
+        written_by = lambda text: lifecycle.escalate(ticket, text, at, timezone)  # noqa: E731
+    elif target is Status.IN_PROGRESS:
+        return lambda: lifecycle.start(ticket, actor, at, timezone)
+    elif target is Status.CLOSED:
+        return lambda: lifecycle.close(ticket, at, timezone)
+    elif target is Status.RESOLVED:
+        written_by = lambda text: lifecycle.resolve(ticket, text, actor, at, timezone)  # noqa: E731
+    elif target is Status.REOPENED:
+        written_by = lambda text: lifecycle.reopen(ticket, text, at, timezone)  # noqa: E731
+    else:
+        assert target is Status.WAITING, line.text
+        for why in WaitReason:
+
+            def waited(text: str, why: WaitReason = why) -> Change:
+                return lifecycle.wait(ticket, why, text, at, timezone)
+
+            if _argument(line, waited) is not None:
+                return _with_argument(line, waited)
+        raise AssertionError(f"no waiting reason writes {line.text!r}")
+    return _with_argument(line, written_by)
+
+
+def _replay(
+    ticket: Ticket, lines: tuple[WorklogEntry, ...], policy: SlaPolicy, zone: str
+) -> Ticket:
+    """The ticket its worklog makes: from "new", each change applied by core.lifecycle as the
+    line says, checked to write exactly the lines the demo wrote."""
+    lifecycle = Lifecycle(policy)
+    escalations = sum("escalated to" in line.text for line in lines)
+    replayed = lifecycle.new_ticket(
+        ticket_id=ticket.id,
+        provisional_ref="",
+        title=ticket.title,
+        description=ticket.description,
+        category=ticket.category,
+        channel=ticket.channel.value,
+        impact=ticket.impact,
+        urgency=ticket.urgency,
+        now=lines[0].created_at,
+        timezone=zone,
+        requester_id=ticket.requester_id,
+        asset_id=ticket.asset_id,
+        site_id=ticket.site_id,
+        queue=policy.queue_for_tier(ticket.tier - escalations),
+    )
+    assert replayed.status is Status.NEW
+    assert (lines[0].kind, lines[0].text, lines[0].minutes) == (
+        dataclasses.astuple(opening_event(replayed))
+    )
+    index = 1
+    while index < len(lines):
+        line = lines[index]
+        action = _action(lifecycle, replayed, line, zone)
+        if action is None:
+            index += 1
+            continue
+        change = action()  # raises TransitionRefused for a step the product would refuse
+        written = [
+            Event(w.kind, w.text, w.minutes) for w in lines[index : index + len(change.events)]
+        ]
+        assert written == list(change.events), (ticket.number, line.text)
+        same_step = lines[index : index + len(change.events)]
+        assert {(w.author, w.created_at) for w in same_step} == {(line.author, line.created_at)}
+        replayed = change.ticket
+        index += len(change.events)
+    return replayed
+
+
+def test_every_history_replays_through_the_lifecycle(cache: Cache, policy: SlaPolicy) -> None:
+    zones = {s.id: s.timezone for s in cache.sites}
+    shapes: Counter[tuple[Status, ...]] = Counter()
+    for ticket in cache.tickets:
+        lines = cache.worklog[ticket.id]
+        replayed = _replay(ticket, lines, policy, zones[ticket.site_id or ""])
+        # The stored ticket is exactly the one its history makes: status, assignee, tier,
+        # queue, pauses, due and done times, resolution.
+        assert (
+            dataclasses.replace(
+                replayed, number=ticket.number, provisional_ref=None, version=ticket.version
+            )
+            == ticket
+        ), ticket.number
+        statuses = [
+            line.text.split(": ", 1)[0].split(" → ")[-1]
+            for line in lines[1:]
+            if line.kind is WorklogKind.STATUS_CHANGE
+        ]
+        shapes[tuple({s.label: s for s in Status}[label] for label in statuses)] += 1
+        if ticket.status in (Status.RESOLVED, Status.CLOSED):
+            assert statuses.count(Status.RESOLVED.label) >= 1, ticket.number
+        if ticket.status is Status.CLOSED:
+            assert statuses[-1] == Status.CLOSED.label, ticket.number
+    # Waits, escalations and reopenings are all there, not one straight road.
+    seen = {status for shape in shapes for status in shape}
+    assert seen >= {Status.IN_PROGRESS, Status.WAITING, Status.NEW, Status.ASSIGNED}
+    assert seen >= {Status.RESOLVED, Status.CLOSED, Status.REOPENED}
+    assert len(shapes) >= 20
+
+
+def test_time_spent_is_the_minutes_logged(demo: tuple[Store, DemoSummary, Cache]) -> None:
+    store, _, cache = demo
+    with store.read() as db:
+        for ticket in cache.tickets[::7]:
+            lines = cache.worklog[ticket.id]
+            detail = db.detail(ticket.id)
+            assert detail.minutes_spent == sum(line.minutes for line in lines)
+            worked = [line for line in lines if line.kind in WORKED]
+            # Work has its minutes, and no more of them than the ticket has been open.
+            assert all(1 <= line.minutes <= 240 for line in worked), ticket.number
+            assert all(line.minutes == 0 for line in lines if line.kind in CHANGES)
+            assert (
+                detail.minutes_spent
+                <= (lines[-1].created_at - ticket.created_at).total_seconds() / 60
+            )
+            if ticket.status is not Status.NEW or worked:
+                assert detail.minutes_spent > 0, ticket.number
+
+
+def _running_open(cache: Cache) -> list[Ticket]:
+    """Open tickets whose SLA clock runs at NOW (not waiting)."""
+    return [t for t in cache.tickets if t.status in OPEN_STATUSES and t.sla_due is not None]
+
+
+def test_most_open_tickets_are_within_their_sla(cache: Cache, policy: SlaPolicy) -> None:
+    running = _running_open(cache)
+    assert len(running) >= 20
+    breaching = [t for t in running if t.is_breaching(NOW)]
+    amber = [
+        t
+        for t in running
+        if t.sla_due is not None
+        and not t.is_breaching(NOW)
+        and remaining_fraction(t.created_at, t.sla_due, NOW) < policy.warn_fraction
+    ]
+    assert 1 <= len(breaching) <= 0.2 * len(running), [t.number for t in breaching]
+    assert amber, "a few tickets near their due time"
+    # The agent the demo cache works as: mostly within SLA too.
+    with_agent = [t for t in running if t.assignee == "ana.lopez"]
+    assert with_agent
+    assert sum(t.is_breaching(NOW) for t in with_agent) <= len(with_agent) / 3
+    # And the tickets resolved so far mostly made it.
+    done = [(t.resolved_at, t.resolve_due) for t in cache.tickets if t.resolved_at]
+    assert sum(due is not None and at > due for at, due in done) < 0.1 * len(done)
+
+
+def test_tickets_spread_over_machines_and_people_as_at_a_real_desk(cache: Cache) -> None:
+    per_asset = Counter(t.asset_id for t in cache.tickets if t.asset_id)
+    assets = {a.id: a for a in cache.assets}
+    # Most machines have had no ticket or a few; none has a ticket every week.
+    assert sum(n <= 3 for n in per_asset.values()) >= 0.9 * len(per_asset)
+    assert len(per_asset) < len(cache.assets)
+    assert max(per_asset.values()) <= 12
+    # A personal machine's tickets are its owner's.
+    personal = [t for t in cache.tickets if t.asset_id and assets[t.asset_id].owner_id]
+    assert personal
+    assert all(t.requester_id == assets[t.asset_id or ""].owner_id for t in personal)
+    # People call now and then, a few of them often.
+    per_person = Counter(t.requester_id for t in cache.tickets)
+    assert sum(n <= 5 for n in per_person.values()) >= 0.8 * len(per_person)
+    assert max(per_person.values()) >= 6

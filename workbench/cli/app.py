@@ -7,14 +7,17 @@ from pathlib import Path
 import click
 
 from workbench.cli import render
-from workbench.cli.context import AppContext, default_data_dir, demo_data_dir, setup_logging
+from workbench.cli.context import AppContext, chosen_data_dir, setup_logging
 from workbench.cli.lazy import LazyGroup
-from workbench.cli.options import json_option, with_app
+from workbench.cli.options import WholeNumber, json_option, with_app
+from workbench.cli.passwords import vault_passphrase
+from workbench.core import secrets
 
 DEMO_TICKETS = 3000
 # Command groups in modules of their own, imported when their command runs.
 LAZY_COMMANDS = {
     "ticket": "workbench.cli.tickets:ticket",
+    "requester": "workbench.cli.requesters:requester",
     "tree": "workbench.cli.trees:tree",
     "central": "workbench.cli.central:central_group",
     "login": "workbench.cli.sync:login",
@@ -25,6 +28,8 @@ LAZY_COMMANDS = {
     "remote": "workbench.cli.remote:remote",
     "profile": "workbench.cli.profiles:profile",
     "connect": "workbench.cli.connect:connect",
+    "doctor": "workbench.cli.doctor:doctor",
+    "secrets": "workbench.cli.secrets:secrets_group",
 }
 
 
@@ -36,7 +41,7 @@ LAZY_COMMANDS = {
 )
 @click.option(
     "--data-dir",
-    type=click.Path(path_type=Path),
+    metavar="DIR",
     envvar="WORKBENCH_DATA_DIR",
     help="Where the local cache lives (default: the per-user data directory).",
 )
@@ -56,14 +61,15 @@ LAZY_COMMANDS = {
 @click.version_option(package_name="workbench")
 @click.pass_context
 def cli(
-    ctx: click.Context, data_dir: Path | None, technician: str | None, demo: bool, verbose: bool
+    ctx: click.Context, data_dir: str | None, technician: str | None, demo: bool, verbose: bool
 ) -> None:
     """The Workbench: tickets, troubleshooting trees and remote actions for IT support."""
     if demo and data_dir is not None:
         raise click.UsageError("--demo and --data-dir exclude each other")
-    data_dir = (demo_data_dir() if demo else data_dir or default_data_dir()).expanduser()
-    setup_logging(data_dir, verbose)
-    app = AppContext(data_dir, technician)
+    directory = chosen_data_dir(data_dir, demo)
+    setup_logging(directory, verbose)
+    secrets.ask_passphrase_with(vault_passphrase)  # the vault's, typed on the terminal
+    app = AppContext(directory, technician)
     ctx.obj = app
     ctx.call_on_close(app.close)
     if demo:
@@ -102,8 +108,10 @@ def demo() -> None:
 
 
 @demo.command("seed")
-@click.option("--tickets", type=click.IntRange(1, 1_000_000), default=1000, show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--tickets", type=WholeNumber(1, 1_000_000), default=1000, show_default=True)
+@click.option(
+    "--seed", type=WholeNumber(0, 2**32 - 1), default=1, show_default=True, help="Random seed."
+)
 @json_option
 @with_app
 def demo_seed(app: AppContext, tickets: int, seed: int, as_json: bool) -> None:
@@ -126,7 +134,7 @@ def demo_seed(app: AppContext, tickets: int, seed: int, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("query")
-@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
+@click.option("--limit", type=WholeNumber(1, 500), default=20, show_default=True)
 @json_option
 @with_app
 def search(app: AppContext, query: str, limit: int, as_json: bool) -> None:
@@ -141,7 +149,10 @@ def search(app: AppContext, query: str, limit: int, as_json: bool) -> None:
         render.say(f"No ticket matches {query!r}.")
         return
     render.print_table(
-        [[*render.summary_row(h.summary, now)[:4], h.snippet.replace("\n", " ")] for h in hits],
+        [
+            [*render.summary_row(h.summary, now, app.sla_clock)[:4], h.snippet.replace("\n", " ")]
+            for h in hits
+        ],
         ["REF", "PRI", "STATUS", "TITLE", "MATCH"],
     )
 
@@ -166,6 +177,7 @@ def whoami(app: AppContext, login: str | None, as_json: bool) -> None:
                 "tier": technician.tier if technician else None,
                 "client_id": client_id,
                 "data_dir": str(app.data_dir),
+                "secrets": secrets.describe_backend(),
             }
         )
         return

@@ -12,6 +12,7 @@ from workbench.cli.lazy import LazyGroup
 from workbench.cli.options import json_option, with_app
 from workbench.core.errors import BadInput
 from workbench.store import sync_state
+from workbench.store.database import DB_FILENAME
 from workbench.sync import central
 
 # Sub-groups in modules of their own, loaded when they run.
@@ -40,11 +41,17 @@ def url_option(func):  # type: ignore[no-untyped-def]
 
 
 def central_url(app: AppContext, given: str | None) -> str:
-    """The URL given, else the one `workbench login` stored (its password is in the keyring)."""
+    """The URL given, else the one `workbench login` stored. Either signs in with this
+    cache's password (its keyring entry) when it names the same login."""
     if given:
-        return given
+        central.parse_url(given)  # refused before a file is read or a password asked for
+    if given and not (app.data_dir / DB_FILENAME).exists():
+        return given  # no cache here: nothing to read, nor to create
     with app.store.read() as db:
         stored = sync_state.state(db).central_url
+        central.use_cache_key(central.cache_key(db))
+    if given:
+        return given
     if not stored:
         raise BadInput(
             "no central database: give --url postgresql://USER@HOST/DATABASE, "

@@ -10,7 +10,7 @@ import click
 from workbench.cli import render
 from workbench.cli.central import central_url, url_option
 from workbench.cli.context import AppContext
-from workbench.cli.options import json_option, with_app
+from workbench.cli.options import WholeNumber, json_option, with_app
 from workbench.resources import load_policy
 from workbench.services.demo import MAX_TICKETS, seed_demo
 from workbench.sync import central, demo_central
@@ -22,8 +22,10 @@ def demo_group() -> None:
 
 
 @demo_group.command("seed")
-@click.option("--tickets", type=click.IntRange(1, MAX_TICKETS), default=1000, show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--tickets", type=WholeNumber(1, MAX_TICKETS), default=1000, show_default=True)
+@click.option(
+    "--seed", type=WholeNumber(0, 2**32 - 1), default=1, show_default=True, help="Random seed."
+)
 @url_option
 @json_option
 @with_app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -10,7 +9,8 @@ import click
 from workbench.cli import render
 from workbench.cli.central import central_url, url_option
 from workbench.cli.context import AppContext
-from workbench.cli.options import json_option, with_app
+from workbench.cli.options import WholeNumber, json_option, with_app
+from workbench.cli.passwords import read_secret, stdin_line
 from workbench.core.errors import BadInput
 from workbench.services import directory as ldap_directory
 
@@ -24,11 +24,12 @@ def _bind(bind_dn: str | None, password_stdin: bool) -> ldap_directory.Bind:
             raise BadInput("--password-stdin needs --bind DN")
         return ldap_directory.Bind(None)
     if password_stdin:
-        return ldap_directory.Bind(bind_dn, sys.stdin.readline().rstrip("\n"))
+        return ldap_directory.Bind(bind_dn, stdin_line("bind password"))
     stored = ldap_directory.stored_password(bind_dn)
     if stored:
         return ldap_directory.Bind(bind_dn, stored, from_keyring=True)
-    return ldap_directory.Bind(bind_dn, click.prompt(f"Password for {bind_dn}", hide_input=True))
+    typed = read_secret(f"Password for {bind_dn}", "bind password", stdin_option="--password-stdin")
+    return ldap_directory.Bind(bind_dn, typed)
 
 
 @click.command("directory")
@@ -76,7 +77,7 @@ def _bind(bind_dn: str | None, password_stdin: bool) -> ldap_directory.Bind:
 @click.option("--starttls", is_flag=True, help="Upgrade ldap:// to TLS before the bind.")
 @click.option(
     "--page-size",
-    type=click.IntRange(1, 100_000),
+    type=WholeNumber(1, 100_000),
     default=ldap_directory.PAGE_SIZE,
     show_default=True,
     help="Entries per page of the paged search.",

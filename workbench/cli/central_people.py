@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +10,8 @@ import click
 from workbench.cli import render
 from workbench.cli.central import central_url, url_option
 from workbench.cli.context import AppContext
-from workbench.cli.options import json_option, with_app
+from workbench.cli.options import WholeNumber, json_option, with_app
+from workbench.cli.passwords import stdin_line
 from workbench.core.errors import BadInput
 from workbench.core.models import Role, Site, Technician
 from workbench.services.admin import CentralAdmin, generate_password
@@ -23,7 +23,7 @@ def _password(password_stdin: bool, generate: bool) -> tuple[str | None, bool]:
     """The new password: read from stdin (its length checked with the rest of the input),
     generated (then printed once), or none."""
     if password_stdin:
-        return sys.stdin.readline().rstrip("\n"), False  # theirs: never printed
+        return stdin_line("password"), False  # theirs: never printed
     if generate:
         return generate_password(), True
     return None, False
@@ -58,7 +58,7 @@ def technician() -> None:
 @click.argument("login")
 @click.option("--name", required=True)
 @click.option("--email", required=True)
-@click.option("--tier", type=click.IntRange(1, 3), required=True)
+@click.option("--tier", type=WholeNumber(1, 3), required=True)
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--site", "sites", multiple=True, help="A site's name or id (repeat).")
 @click.option("--password-stdin", is_flag=True, help="Read their password from stdin.")
@@ -99,7 +99,7 @@ def technician_add(
 @click.argument("login")
 @click.option("--name")
 @click.option("--email")
-@click.option("--tier", type=click.IntRange(1, 3))
+@click.option("--tier", type=WholeNumber(1, 3))
 @click.option("--role", type=click.Choice(ROLES))
 @click.option("--site", "sites", multiple=True, help="Replace the sites (repeat).")
 @click.option("--reactivate", is_flag=True, help="Let a retired technician sign in again.")
@@ -257,7 +257,7 @@ def _since(value: str | None) -> datetime | None:
 @click.option("--host", help="Only jobs on this host.")
 @click.option("--technician", "who", metavar="LOGIN", help="Only this technician's.")
 @click.option("--since", help="From this date or time (UTC unless it says).")
-@click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@click.option("--limit", type=WholeNumber(1, 100_000), default=1000, show_default=True)
 @url_option
 @json_option
 @with_app

@@ -14,7 +14,7 @@ from workbench.cli.profiles import find_asset
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.refs import looks_like_ref, normalize_ref
 from workbench.remote import hostkeys
-from workbench.remote.launchers import KINDS, launch, plan
+from workbench.remote.launchers import KINDS, launch, missing_programs, missing_text, plan
 from workbench.services.profiles import ProfileService
 
 
@@ -55,11 +55,15 @@ def connect(
     planned = plan(kind, host, profile, known_hosts=app.data_dir / hostkeys.FILENAME, port=port)
     if not dry_run:
         launch(planned)
+    # A dry run says what a real one would refuse: it started nothing, so it still succeeds.
+    missing = missing_programs(planned) if dry_run else []
+    if missing:
+        render.say("warning: " + missing_text(planned, missing), err=True)
     if as_json:
         render.emit_json({
             "kind": kind, "host": host, "profile": profile.name if profile else None,
             "argv": list(planned.argv), "description": planned.description,
-            "started": not dry_run,
+            "started": not dry_run, "missing": missing,
         })  # fmt: skip
     else:
         render.say(("Would start: " if dry_run else "Started: ") + planned.description

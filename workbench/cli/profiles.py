@@ -1,4 +1,5 @@
-"""`workbench profile ...`: credential profiles (secrets only through a hidden prompt)."""
+"""`workbench profile ...`: credential profiles (secrets only through a hidden prompt, or one
+line of stdin when there is no terminal)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import click
 
 from workbench.cli import render
 from workbench.cli.context import AppContext
-from workbench.cli.options import json_option, with_app
+from workbench.cli.options import WholeNumber, json_option, with_app
+from workbench.cli.passwords import read_secret
 from workbench.core.errors import BadInput, NotFound
+from workbench.core.labels import plural
 from workbench.core.models import Asset
 from workbench.remote.profiles import AUTH_KINDS, PROTOCOLS, CredentialProfile, keeps_secret
 from workbench.services.profiles import ProfileService
@@ -25,10 +28,7 @@ def _profile_json(profile: CredentialProfile, assets: list[str]) -> dict[str, An
 
 def _ask_secret(profile: CredentialProfile) -> str:
     what = "key passphrase" if profile.auth in ("key", "agent") else "password"
-    secret: str = click.prompt(
-        f"{what} for profile {profile.name} ({profile.user})", hide_input=True, err=True
-    )
-    return secret
+    return read_secret(f"{what} for profile {profile.name} ({profile.user})", what)
 
 
 def _saved(app: AppContext, profile: CredentialProfile, ask: bool, forget: bool,
@@ -78,7 +78,7 @@ def _profile_options(func: Any) -> Any:
         click.option("--auth", type=click.Choice(_ALL_AUTH),
                      help="ssh: key, agent, password; winrm: ntlm, kerberos, credssp, "
                           "certificate, basic (HTTPS only)."),
-        click.option("--port", type=click.IntRange(1, 65535),
+        click.option("--port", type=WholeNumber(1, 65535),
                      help="Default: 22 for SSH, 5986 for WinRM (5985 with --http)."),
         click.option("--key", "key_path", metavar="PATH",
                      help="SSH private key, or the WinRM client certificate + key (one PEM)."),
@@ -87,7 +87,8 @@ def _profile_options(func: Any) -> Any:
                      help="WinRM over plain HTTP (not with basic or certificate)."),
         click.option("--ca-file", metavar="PATH", help="WinRM: trust this (internal) CA."),
         click.option("--ask-secret", is_flag=True,
-                     help="Prompt for the password or key passphrase (hidden) for the keyring."),
+                     help="Prompt for the password or key passphrase (hidden; else one line of "
+                     "stdin) for the keyring."),
     ]  # fmt: skip
     for option in reversed(options):
         func = option(func)
@@ -167,8 +168,8 @@ def profile_remove(app: AppContext, name: str, as_json: bool) -> None:
     if as_json:
         render.emit_json({"removed": name, "unlinked_assets": unlinked})
     else:
-        render.say(f"Removed profile {name}" + (f"; {len(unlinked)} asset(s) unlinked" if unlinked
-                                                 else ""))  # fmt: skip
+        unlinked_text = f"; {plural(len(unlinked), 'asset')} unlinked" if unlinked else ""
+        render.say(f"Removed profile {name}{unlinked_text}")
 
 
 @profile.command("assign")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import getpass
-import logging
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,12 +13,30 @@ import click
 
 from workbench.cli import render
 from workbench.cli.context import AppContext
-from workbench.cli.options import json_option, with_app
+from workbench.cli.options import WholeNumber, json_option, with_app
+from workbench.cli.passwords import read_secret
+from workbench.core import secrets
 from workbench.core.display import visible
-from workbench.core.errors import BadInput, WorkbenchError
+from workbench.core.errors import BadInput, NotFound, WorkbenchError
+from workbench.core.files import read_text_file
+from workbench.core.labels import plural
 from workbench.remote.profiles import check_user, default_port, parse_target
-from workbench.remote.recipes import Param, ParamType, Protocol, Recipe, RecipeError, read_recipes
-from workbench.services.recipes import RecipeService, library_for, recipe_files
+from workbench.remote.recipes import (
+    Param,
+    ParamType,
+    Protocol,
+    Recipe,
+    RecipeError,
+    Target,
+    read_recipes,
+)
+from workbench.services.recipes import (
+    SERVICE_TARGETS,
+    RecipeService,
+    library_for,
+    recipe_files,
+    setting_hint,
+)
 
 if TYPE_CHECKING:
     from workbench.remote.jobs import JobRequest, JobResult
@@ -29,7 +47,6 @@ if TYPE_CHECKING:
 # paramiko (hostkeys, ssh, jobs) is imported inside the commands that need it: every other
 # command of the CLI starts faster without it.
 
-log = logging.getLogger(__name__)
 _FINGERPRINT = re.compile(r"^SHA256:[A-Za-z0-9+/]{43}=?$")
 
 
@@ -46,6 +63,7 @@ def _recipe_json(recipe: Recipe, full: bool = False) -> dict[str, Any]:
         "id": recipe.id,
         "title": recipe.title,
         "protocol": recipe.protocol.value,
+        "target": recipe.target.value,
         "shell": recipe.shell.value,
         "confirm": recipe.confirm,
         "timeout": recipe.timeout,
@@ -105,6 +123,7 @@ def recipe_show(app: AppContext, recipe_id: str, as_json: bool) -> None:
     if found.description:
         render.say(found.description.strip())
     render.say(
+        f"runs on {found.target.label}; "
         f"protocol {found.protocol.value}, shell {found.shell.value}, timeout {found.timeout} s"
         f"{', asks for confirmation' if found.confirm else ''}; exit codes ok "
         f"{list(found.ok_codes)}, reboot {list(found.reboot_codes)}"
@@ -147,7 +166,7 @@ def recipe_validate(paths: tuple[Path, ...]) -> None:
     for problem in problems:
         render.say(problem)
     if problems:
-        raise WorkbenchError(f"{len(problems)} problem(s) in the recipes checked")
+        raise WorkbenchError(f"{plural(len(problems), 'problem')} in the recipes checked")
     if not files:
         raise BadInput("no recipe files found in the given paths")
 
@@ -165,7 +184,7 @@ def recipe_import(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> No
         for problem in exc.problems:
             render.say(problem)
         raise BadInput(
-            f"nothing imported: {len(exc.problems)} problem(s) in the recipes, listed above"
+            f"nothing imported: {plural(len(exc.problems), 'problem')} in the recipes, listed above"
         ) from None
     if as_json:
         render.emit_json({"recipes": [{"id": r.id, "result": result} for r, result in done]})
@@ -202,21 +221,15 @@ def _add_secrets(found: Recipe, values: dict[str, str]) -> None:
 
 def _secret(param: Param) -> str | None:
     if param.keyring:
-        import keyring  # noqa: PLC0415  (loads the OS backend; only needed for secrets)
-        from keyring.errors import KeyringError  # noqa: PLC0415
-
-        try:
-            stored = keyring.get_password(param.keyring, param.name)
-        except KeyringError as exc:
-            # No usable keyring (e.g. a headless session): asking is the documented fallback.
-            log.warning("keyring unavailable for %s: %s", param.keyring, exc)
-            stored = None
+        # No keyring at all (e.g. a headless session): asking is the documented fallback.
+        stored = secrets.get_secret(
+            param.keyring, param.name, f"read {param.name!r}", no_keyring_is_none=True
+        )
         if stored is not None:
             return stored
     if not param.required:
         return None
-    value: str = click.prompt(f"{param.name} (secret)", hide_input=True, err=True)
-    return value
+    return read_secret(f"{param.name} (secret)", param.name)
 
 
 def _confirm(found: Recipe, host: str, yes: bool) -> None:
@@ -259,7 +272,7 @@ def remote() -> None:
 def _shared_run_options(func: Any) -> Any:
     """The options `remote run` and `remote fanout` share: login, parameters, confirmation."""
     options = [
-        click.option("--port", type=click.IntRange(1, 65535),
+        click.option("--port", type=WholeNumber(1, 65535),
                      help="Default: 22 for SSH, 5986 for WinRM (5985 with --http)."),
         click.option("--protocol", type=click.Choice([p.value for p in Protocol]),
                      help="Transport (default: the recipe's)."),
@@ -293,7 +306,7 @@ def _shared_run_options(func: Any) -> Any:
 def _prepare(
     app: AppContext,
     recipe_id: str,
-    hosts: list[str],
+    given: Sequence[str | None],
     options: dict[str, Any],
     ticket_ref: str | None = None,
     accept_host_key: str | None = None,
@@ -302,6 +315,7 @@ def _prepare(
     from workbench.services.remote import RemoteService  # noqa: PLC0415
 
     found = library_for(app.store).get(recipe_id)
+    hosts = _where_it_runs(app, found, given)
     if accept_host_key is not None and not _FINGERPRINT.match(accept_host_key):
         raise BadInput(f"--accept-host-key takes a fingerprint SHA256:<43 characters>, not "
                        f"{accept_host_key!r}")  # fmt: skip
@@ -340,6 +354,28 @@ def _prepare(
     if winrm:
         return _winrm_requests(found, values, targets, options, technician, ticket_ref)
     return _ssh_requests(found, values, targets, options, technician, ticket_ref, accept_host_key)
+
+
+def _where_it_runs(app: AppContext, found: Recipe, given: Sequence[str | None]) -> list[str]:
+    """The hosts to run on: as given, or the service host the recipe is for; a recipe for the
+    directory host or the FOG server is refused on a user's machine (an asset with an owner)."""
+    from workbench.services.recipes import ServiceHosts, where_it_runs  # noqa: PLC0415
+
+    service_hosts = ServiceHosts(app.store).all()
+    hosts = []
+    for host in given:
+        machine = None
+        if host and found.target is not Target.ASSET:
+            name = parse_target(host, "--host").host
+            with app.store.read() as db:
+                try:
+                    asset = db.asset_by_key(name)
+                except NotFound:
+                    asset = None
+            if asset is not None and asset.owner_id is not None:
+                machine = f"{name} (asset {asset.tag})"
+        hosts.append(where_it_runs(found, host, service_hosts, machine))
+    return hosts
 
 
 def _ask_values(found: Recipe, hosts: list[str], options: dict[str, Any]) -> dict[str, str]:
@@ -406,9 +442,7 @@ def _ssh_requests(
         if options["jump"]
         else None
     )
-    password = (
-        click.prompt("SSH password", hide_input=True, err=True) if options["ask_password"] else None
-    )
+    password = read_secret("SSH password", "SSH password") if options["ask_password"] else None
     auth = SshAuth(identity=options["identity"], password=password, allow_agent=options["agent"])
     return [
         JobRequest(
@@ -447,7 +481,7 @@ def _winrm_requests(
     from workbench.remote.jobs import JobRequest  # noqa: PLC0415
 
     needs_password = options["winrm_transport"] != "certificate"
-    password = click.prompt("WinRM password", hide_input=True, err=True) if needs_password else None
+    password = read_secret("WinRM password", "WinRM password") if needs_password else None
     return [
         JobRequest(
             recipe=found,
@@ -468,7 +502,9 @@ def _outcome_text(result: JobResult) -> str:
 
 @remote.command("run")
 @click.argument("recipe_id", metavar="RECIPE")
-@click.option("--host", required=True, help="Host name or address of the machine.")
+@click.option("--host", help="Host name or address of the machine (default for a recipe that "
+              "runs on the directory host or the FOG server: the one `remote service-host` "
+              "names).")  # fmt: skip
 @_shared_run_options
 @click.option("--ticket", "ticket_ref", metavar="REF", help="Record the job on this ticket.")
 @click.option("--accept-host-key", metavar="SHA256:...",
@@ -478,7 +514,7 @@ def _outcome_text(result: JobResult) -> str:
 def remote_run(
     app: AppContext,
     recipe_id: str,
-    host: str,
+    host: str | None,
     ticket_ref: str | None,
     accept_host_key: str | None,
     as_json: bool,
@@ -507,7 +543,7 @@ def remote_run(
         render.emit_json(_result_json(result, recorded))
     else:
         render.say(
-            f"{recipe_id} on {host}: {_outcome_text(result)}"
+            f"{recipe_id} on {request.target.host}: {_outcome_text(result)}"
             + (f"; recorded on {request.ticket_ref}" if recorded else "")
             + f"; log {result.log_path}"
         )
@@ -522,10 +558,7 @@ def _target_text(request: JobRequest, result: JobResult) -> str:
 def _read_hosts(hosts: tuple[str, ...], hosts_file: Path | None) -> list[str]:
     names = list(hosts)
     if hosts_file is not None:
-        try:
-            text = hosts_file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise BadInput(f"cannot read {hosts_file}: {exc.strerror}") from None
+        text = read_text_file(hosts_file, "the hosts file")
         names += [ln.split("#")[0].strip() for ln in text.splitlines() if ln.split("#")[0].strip()]
     unique = list(dict.fromkeys(names))
     if not unique:
@@ -547,7 +580,7 @@ def _read_hosts(hosts: tuple[str, ...], hosts_file: Path | None) -> list[str]:
     type=click.Path(path_type=Path, dir_okay=False),
     help="One host a line (# comments); e.g. a retry list written by an earlier run.",
 )
-@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--concurrency", type=WholeNumber(1, 64), default=8, show_default=True)
 @_shared_run_options
 @json_option
 @with_app
@@ -620,6 +653,35 @@ def remote_fanout(
     return 0 if all(r.outcome.succeeded for r in results) else 1
 
 
+@remote.command("service-host")
+@click.argument("target", required=False, type=click.Choice([t.value for t in SERVICE_TARGETS]))
+@click.argument("host", required=False)
+@click.option("--clear", is_flag=True, help="Forget the host named for TARGET.")
+@json_option
+@with_app
+def service_host(
+    app: AppContext, target: str | None, host: str | None, clear: bool, as_json: bool
+) -> None:
+    """Show or set where recipes run that are not for the ticket's machine: the directory host
+    (a server with RSAT, for the ad.* recipes) and the FOG server (fog.*). Kept in this cache."""
+    from workbench.services.recipes import ServiceHosts  # noqa: PLC0415
+
+    hosts = ServiceHosts(app.store)
+    if target is None:
+        if host is not None or clear:
+            raise BadInput("name the TARGET to set or clear: directory-host or fog-server")
+    elif clear == (host is not None):
+        raise BadInput(f"give the host for {target}, or --clear to forget it (not both)")
+    else:
+        hosts.set(Target(target), host)
+    current = hosts.all()
+    if as_json:
+        render.emit_json({t.value: h for t, h in current.items()})
+        return
+    for kind, name in current.items():
+        render.say(f"{kind.value}: {name or 'none (set it with: ' + setting_hint(kind) + ')'}")
+
+
 @remote.group("known-hosts")
 def known_hosts() -> None:
     """The host keys this workbench trusts (its own file in the data dir)."""
@@ -645,11 +707,11 @@ def known_hosts_list(app: AppContext, as_json: bool) -> None:
 
 @known_hosts.command("forget")
 @click.argument("host")
-@click.option("--port", type=click.IntRange(1, 65535), default=22, show_default=True)
+@click.option("--port", type=WholeNumber(1, 65535), default=22, show_default=True)
 @with_app
 def known_hosts_forget(app: AppContext, host: str, port: int) -> None:
     """Stop trusting HOST's key (e.g. after a reinstall); the next run shows the new one."""
     from workbench.remote.hostkeys import KnownHosts  # noqa: PLC0415
 
     count = KnownHosts.in_data_dir(app.data_dir).forget(host, port)
-    render.say(f"Forgot {count} key(s) of {host} port {port}.")
+    render.say(f"Forgot {plural(count, 'key')} of {host} port {port}.")

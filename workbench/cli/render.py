@@ -14,13 +14,15 @@ from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from workbench.core.display import UNSAFE, visible
-from workbench.core.models import Ticket, TicketDetail
+from workbench.core.labels import plural, word
+from workbench.core.models import Asset, Requester, Site, Ticket, TicketDetail
 from workbench.core.query import SearchHit, TicketSummary
-from workbench.core.sla import sla_text
+from workbench.core.sla import SlaClock
 
 
 def _plain(value: Any) -> Any:
@@ -118,7 +120,7 @@ def _cut(text: str | None, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def summary_row(summary: TicketSummary, now: datetime) -> list[str]:
+def summary_row(summary: TicketSummary, now: datetime, clock: SlaClock) -> list[str]:
     t = summary.ticket
     return [
         t.ref,
@@ -129,7 +131,7 @@ def summary_row(summary: TicketSummary, now: datetime) -> list[str]:
         summary.asset_tag or "",
         t.assignee or "",
         t.queue,
-        sla_text(t, now),
+        clock.left(t, now),
     ]
 
 
@@ -146,22 +148,21 @@ SUMMARY_HEADERS = [
 ]
 
 
-def print_detail(detail: TicketDetail, now: datetime) -> None:
+def print_detail(detail: TicketDetail, now: datetime, clock: SlaClock) -> None:
     t = detail.ticket
     say(f"{t.ref}  {t.title}")
     aliases = f" (provisional {t.provisional_ref})" if t.number and t.provisional_ref else ""
     say(
         f"  status    {t.status.label}{aliases}"
-        + (f" — waiting for {t.wait_reason.value}" if t.wait_reason else "")
+        + (f" — waiting for {word(t.wait_reason)}" if t.wait_reason else "")
     )
     override = f" — override: {t.priority_reason}" if t.priority_reason else ""
     say(f"  priority  {t.priority.value} (impact {t.impact} × urgency {t.urgency}){override}")
-    say(f"  category  {t.category} via {t.channel.value}")
+    say(f"  category  {t.category} via {word(t.channel)}")
     say(f"  queue     {t.queue} (tier {t.tier}), assignee {t.assignee or '—'}")
-    say(
-        f"  SLA       {sla_text(t, now)}; response due {_local(t.response_due)}, "
-        f"resolve due {_local(t.resolve_due)}"
-    )
+    say(f"  SLA       {clock.left(t, now)}")
+    for name, deadline in clock.deadlines(t):
+        say(f"  {name:<9} {deadline}")
     if detail.requester:
         r = detail.requester
         say(f"  requester {r.name} <{r.email}> {r.phone} — {r.department}")
@@ -182,12 +183,55 @@ def print_detail(detail: TicketDetail, now: datetime) -> None:
     for entry in detail.worklog:
         minutes = f" [{entry.minutes} min]" if entry.minutes else ""
         say(
-            f"  {_local(entry.created_at)}  {entry.author:<14} {entry.kind.value:<13} "
+            f"  {_local(entry.created_at, clock, t)}  {entry.author:<14} {word(entry.kind):<15} "
             f"{entry.text}{minutes}"
         )
     if detail.pending:
-        say(f"\n{len(detail.pending)} change(s) not yet synced.")
+        say(f"\n{plural(len(detail.pending), 'change')} not yet synced.")
 
 
-def _local(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "—"
+def _local(moment: datetime, clock: SlaClock, ticket: Ticket) -> str:
+    """A worklog time in the ticket's site's zone, named (as its due times are)."""
+    local = moment.astimezone(ZoneInfo(clock.zone(ticket)))
+    return local.strftime("%Y-%m-%d %H:%M %Z")
+
+
+REQUESTER_HEADERS = ["NAME", "E-MAIL", "PHONE", "DEPARTMENT", "SITE"]
+
+
+def requester_row(requester: Requester, site_names: dict[str, str]) -> list[str]:
+    gone = "" if requester.active else " (gone)"
+    site = site_names.get(requester.site_id, requester.site_id) if requester.site_id else ""
+    return [
+        _cut(requester.name, 28) + gone,
+        requester.email,
+        requester.phone,
+        _cut(requester.department, 24),
+        _cut(site, 24),
+    ]
+
+
+def print_requester(
+    requester: Requester,
+    site: Site | None,
+    open_tickets: list[TicketSummary],
+    assets: list[Asset],
+    now: datetime,
+    clock: SlaClock,
+) -> None:
+    gone = "" if requester.active else "  (gone from the directory)"
+    say(f"{requester.name} <{requester.email or 'no e-mail'}>{gone}")
+    say(f"  phone       {requester.phone or '—'}")
+    say(f"  department  {requester.department or '—'}")
+    say(f"  site        {site.name if site else requester.site_id or '—'}")
+    say("")
+    say(f"Open tickets: {plural(len(open_tickets), 'ticket')}")
+    if open_tickets:
+        print_table([summary_row(s, now, clock) for s in open_tickets], SUMMARY_HEADERS)
+    say("")
+    say(f"Assets: {plural(len(assets), 'asset')}")
+    if assets:
+        print_table(
+            [[a.tag, a.hostname, a.serial, a.model, word(a.status)] for a in assets],
+            ["TAG", "HOSTNAME", "SERIAL", "MODEL", "STATUS"],
+        )

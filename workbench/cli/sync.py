@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 
 from workbench.cli import render
 from workbench.cli.context import AppContext
-from workbench.cli.options import json_option, with_app
+from workbench.cli.options import WholeNumber, json_option, with_app
+from workbench.cli.passwords import read_secret, stdin_line
 from workbench.core.errors import BadInput
+from workbench.core.labels import plural, word
 from workbench.services.sync import connect_central
 from workbench.store import sync_state
 from workbench.sync import central
@@ -21,7 +22,9 @@ from workbench.sync.client import Synchronizer
 @click.option("--central", "url", required=True, help="URL of the central database.")
 @click.option("--technician", required=True, metavar="LOGIN", help="Who syncs from this cache.")
 @click.option(
-    "--password-stdin", is_flag=True, help="Read the password from stdin instead of a prompt."
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from stdin (one line) instead of a prompt.",
 )
 @click.option(
     "--scope",
@@ -34,14 +37,18 @@ from workbench.sync.client import Synchronizer
 def login(
     app: AppContext, url: str, technician: str, password_stdin: bool, scope: str | None
 ) -> None:
-    """Remember the central database and the technician; the password goes to the keyring."""
+    """Remember the central database and the technician; the password, once it signed in,
+    goes to the keyring (this cache's entry)."""
     parsed = central.parse_url(url)
     password = parsed.password
     if password is None and password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
+        password = stdin_line("password")
     elif password is None and "PGPASSWORD" not in os.environ:
-        password = click.prompt(
-            "Password (empty for none)", hide_input=True, default="", show_default=False
+        password = read_secret(
+            "Password (empty: the saved one, or none)",
+            "password",
+            stdin_option="--password-stdin",
+            allow_empty=True,
         )
     connected = connect_central(app.store, url, technician, password, scope)
     render.say(f"Syncing as {technician} with {central.masked(url)} (scope: {connected.scope}).")
@@ -85,7 +92,7 @@ def sync(app: AppContext, as_json: bool) -> None:
         return
     render.say(
         f"Pushed {report.pushed}, pulled {report.pulled}, "
-        f"{report.open_conflicts} open conflict(s) in {report.seconds} s."
+        f"{plural(report.open_conflicts, 'open conflict')} in {report.seconds} s."
     )
     if report.renumbered:
         render.say("This cache was restored from a backup: its pending changes were renumbered.")
@@ -119,12 +126,12 @@ def conflicts_list(app: AppContext, include_resolved: bool, as_json: bool) -> No
             [
                 str(c.id),
                 f"{c.entity} {c.entity_id}",
-                "(whole row)" if c.field == sync_state.WHOLE_ROW else c.field,
+                "(whole row)" if c.field == sync_state.WHOLE_ROW else word(c.field),
                 # A refused row: "theirs" is why (the server lacks it or its parent).
                 c.their_author
                 if c.field == sync_state.WHOLE_ROW
                 else f"{c.their_value!r} ({c.their_author})",
-                f"{len(c.mine_value)} field(s) ({c.my_author})"
+                f"{plural(len(c.mine_value), 'field')} ({c.my_author})"
                 if c.field == sync_state.WHOLE_ROW
                 else f"{c.mine_value!r} ({c.my_author})",
                 c.resolution or "open",
@@ -136,7 +143,7 @@ def conflicts_list(app: AppContext, include_resolved: bool, as_json: bool) -> No
 
 
 @conflicts.command("resolve")
-@click.argument("conflict_id", type=int)
+@click.argument("conflict_id", type=WholeNumber(1))
 @click.option("--keep", type=click.Choice(["theirs", "mine"]), required=True)
 @with_app
 def conflicts_resolve(app: AppContext, conflict_id: int, keep: str) -> None:
@@ -172,7 +179,7 @@ def status(app: AppContext, as_json: bool) -> None:
         )
         return
     render.say(
-        f"{current.pending} pending change(s), last sync {last or 'never'}, "
-        f"cursor {current.cursor}, {current.open_conflicts} open conflict(s), "
+        f"{plural(current.pending, 'pending change')}, last sync {last or 'never'}, "
+        f"cursor {current.cursor}, {plural(current.open_conflicts, 'open conflict')}, "
         f"client {current.client_id}"
     )

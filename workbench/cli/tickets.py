@@ -2,18 +2,49 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 import click
 
 from workbench.cli import render
 from workbench.cli.context import AppContext
-from workbench.cli.options import json_option, with_app
+from workbench.cli.options import WholeNumber, json_option, with_app
+from workbench.core.errors import BadInput
+from workbench.core.labels import parse, plural, word
 from workbench.core.models import Channel, Priority, Status, TicketDetail, WaitReason
 from workbench.core.query import SORT_KEYS, TicketQuery
 
-LEVEL = click.IntRange(1, 3)
+LEVEL = WholeNumber(1, 3)
 LEVEL_HELP = "1 (high) to 3 (low)"
+REQUESTER_HELP = "Requester id, e-mail or full name."
+
+
+class Words(click.ParamType[str, Any]):
+    """A choice of an enum's members, given by code or by words: `walk_in`, `walk-in`,
+    "Walk in"; the command gets the code."""
+
+    def __init__(self, kind: type[StrEnum], what: str) -> None:
+        self.kind = kind
+        self.name = what
+
+    def get_metavar(
+        self,
+        param: click.Parameter,  # noqa: ARG002  (click passes both by name)
+        ctx: click.Context | None = None,  # noqa: ARG002
+    ) -> str:
+        return "[" + "|".join(word(member) for member in self.kind) + "]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if isinstance(value, self.kind):
+            return value.value
+        try:
+            return parse(self.kind, str(value), self.name).value
+        except BadInput as refusal:
+            self.fail(str(refusal), param, ctx)
+
+
+CHANNEL = Words(Channel, "channel")
 
 
 def _done(app: AppContext, detail: TicketDetail, as_json: bool, message: str) -> None:
@@ -33,11 +64,9 @@ def ticket() -> None:
 @click.option("--category", required=True, help="One of the categories in sla.yaml.")
 @click.option("--impact", type=LEVEL, required=True, help=LEVEL_HELP)
 @click.option("--urgency", type=LEVEL, required=True, help=LEVEL_HELP)
-@click.option(
-    "--channel", type=click.Choice([c.value for c in Channel]), default="phone", show_default=True
-)
+@click.option("--channel", type=CHANNEL, default="phone", show_default=True)
 @click.option("--description", default="")
-@click.option("--requester", help="Requester id or e-mail.")
+@click.option("--requester", help=REQUESTER_HELP)
 @click.option("--asset", help="Asset tag, serial number or hostname.")
 @click.option(
     "--priority",
@@ -51,6 +80,7 @@ def ticket() -> None:
 @with_app
 def new(app: AppContext, as_json: bool, **fields: Any) -> None:
     """Record a new ticket (priority from impact × urgency)."""
+    _reason_needs_priority(fields)
     detail = app.tickets.create(**fields)
     t = detail.ticket
     if as_json:
@@ -58,12 +88,20 @@ def new(app: AppContext, as_json: bool, **fields: Any) -> None:
     else:
         render.say(
             f"{t.ref}: created, {t.priority.value}, queue {t.queue}, "
-            f"{render.sla_text(t, app.now())}"
+            f"{app.sla_clock.left(t, app.now())}"
         )
 
 
+def _reason_needs_priority(fields: dict[str, Any]) -> None:
+    """A reason alone would be dropped without a word: it explains an override (an empty
+    one, on update, returns the ticket to the matrix priority)."""
+    reason = fields.get("priority_reason")
+    if reason and reason.strip() and fields.get("priority") is None:
+        raise click.UsageError("--priority-reason explains an override: give --priority too")
+
+
 @ticket.command("list")
-@click.option("--status", "statuses", multiple=True, type=click.Choice([s.value for s in Status]))
+@click.option("--status", "statuses", multiple=True, type=Words(Status, "status"))
 @click.option("--open", "only_open", is_flag=True, help="Only tickets not resolved or closed.")
 @click.option("--queue")
 @click.option("--tier", type=LEVEL)
@@ -76,8 +114,8 @@ def new(app: AppContext, as_json: bool, **fields: Any) -> None:
 @click.option("--breaching", is_flag=True, help="SLA deadline already passed.")
 @click.option("--sort", type=click.Choice(SORT_KEYS), default="sla_due", show_default=True)
 @click.option("--desc", is_flag=True, help="Sort descending.")
-@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0)
+@click.option("--limit", type=WholeNumber(1, 10_000), default=50, show_default=True)
+@click.option("--offset", type=WholeNumber(0, 1_000_000_000), default=0)
 @json_option
 @with_app
 def list_tickets(
@@ -130,8 +168,10 @@ def list_tickets(
             }
         )
         return
-    render.print_table([render.summary_row(r, now) for r in rows], render.SUMMARY_HEADERS)
-    render.say(f"{len(rows)} of {total} ticket(s)")
+    render.print_table(
+        [render.summary_row(r, now, app.sla_clock) for r in rows], render.SUMMARY_HEADERS
+    )
+    render.say(f"{len(rows):,} of {plural(total, 'ticket')}")
 
 
 @ticket.command()
@@ -144,7 +184,7 @@ def show(app: AppContext, ref: str, as_json: bool) -> None:
     if as_json:
         render.emit_json(render.detail_json(detail, app.now()))
     else:
-        render.print_detail(detail, app.now())
+        render.print_detail(detail, app.now(), app.sla_clock)
 
 
 @ticket.command()
@@ -157,8 +197,8 @@ def show(app: AppContext, ref: str, as_json: bool) -> None:
 @click.option("--priority", type=click.Choice([p.value for p in Priority]))
 @click.option("--priority-reason")
 @click.option("--queue")
-@click.option("--channel", type=click.Choice([c.value for c in Channel]))
-@click.option("--requester", help="Requester id or e-mail ('' to clear).")
+@click.option("--channel", type=CHANNEL)
+@click.option("--requester", help=REQUESTER_HELP + " ('' to clear)")
 @click.option("--asset", help="Asset tag, serial or hostname ('' to clear).")
 @json_option
 @with_app
@@ -167,6 +207,7 @@ def update(app: AppContext, ref: str, as_json: bool, **fields: Any) -> None:
     changes = {name: value for name, value in fields.items() if value is not None}
     if not changes:
         raise click.UsageError("name at least one field to change")
+    _reason_needs_priority(changes)
     _done(app, app.tickets.update(ref, changes), as_json, "updated")
 
 
@@ -174,7 +215,7 @@ def update(app: AppContext, ref: str, as_json: bool, **fields: Any) -> None:
 @click.argument("ref")
 @click.argument("text")
 @click.option("--call", is_flag=True, help="Record a phone call rather than a note.")
-@click.option("--minutes", type=click.IntRange(0, 24 * 60), default=0, help="Time it took.")
+@click.option("--minutes", type=WholeNumber(0, 24 * 60), default=0, help="Time it took.")
 @json_option
 @with_app
 def note(app: AppContext, ref: str, text: str, call: bool, minutes: int, as_json: bool) -> None:
@@ -185,7 +226,7 @@ def note(app: AppContext, ref: str, text: str, call: bool, minutes: int, as_json
 
 @ticket.command("log-time")
 @click.argument("ref")
-@click.argument("minutes", type=click.IntRange(1, 24 * 60))
+@click.argument("minutes", type=WholeNumber(1, 24 * 60))
 @click.option("--note", "text", default="", help="What the time was spent on.")
 @json_option
 @with_app
@@ -216,7 +257,7 @@ def start(app: AppContext, ref: str, as_json: bool) -> None:
 
 @ticket.command()
 @click.argument("ref")
-@click.option("--reason", type=click.Choice([r.value for r in WaitReason]), required=True)
+@click.option("--reason", type=Words(WaitReason, "waiting reason"), required=True)
 @click.option("--note", default="", help="What you are waiting for.")
 @json_option
 @with_app
@@ -228,13 +269,25 @@ def wait(app: AppContext, ref: str, reason: str, note: str, as_json: bool) -> No
 @ticket.command()
 @click.argument("ref")
 @click.option("--reason", required=True, help="Why the next tier must take it.")
-@click.option("--to", "assignee", metavar="LOGIN", help="Assign it in the next tier.")
+@click.option("--queue", help="A higher tier's queue (default: the next tier's).")
+@click.option(
+    "--to", "assignee", metavar="LOGIN", help="Assign it to a technician of that queue's tier."
+)
 @json_option
 @with_app
-def escalate(app: AppContext, ref: str, reason: str, assignee: str | None, as_json: bool) -> None:
-    """Escalate to the next tier's queue."""
-    detail = app.tickets.escalate(ref, reason, assignee)
-    _done(app, detail, as_json, f"escalated to {detail.ticket.queue}")
+def escalate(
+    app: AppContext,
+    ref: str,
+    reason: str,
+    queue: str | None,
+    assignee: str | None,
+    as_json: bool,
+) -> None:
+    """Escalate to a higher tier's queue; whoever had the ticket is released."""
+    detail = app.tickets.escalate(ref, reason, assignee, queue)
+    t = detail.ticket
+    whom = f", assigned to {t.assignee}" if t.assignee else ", unassigned"
+    _done(app, detail, as_json, f"escalated to {t.queue} (tier {t.tier}){whom}")
 
 
 @ticket.command()

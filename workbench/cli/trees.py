@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,19 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from workbench.cli import render
 from workbench.cli.context import AppContext
 from workbench.cli.options import json_option, with_app
 from workbench.core.errors import BadInput
-from workbench.core.yaml_loader import safe_load
+from workbench.core.files import read_text_file
+from workbench.core.labels import plural
+from workbench.core.yaml_loader import YamlError, located, safe_load
 from workbench.remote.recipes import RecipeLibrary
 from workbench.resources import RESOURCES
 from workbench.services.recipes import library_for
 from workbench.trees.model import NodeType, Problem
 from workbench.trees.recipes import catalog_of
-from workbench.trees.runner import CheckExecutor, CheckResult, NoRemoteExecutor, Run
+from workbench.trees.runner import CheckExecutor, CheckResult, Run
 from workbench.trees.service import RunHandle, TreeService
 
 PATHS = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -48,7 +50,8 @@ def _report(problems: list[Problem], files: int, as_json: bool) -> int:
     else:
         for problem in problems:
             render.say(str(problem))
-        render.say(f"{files} file(s): {counts['error']} error(s), {counts['warning']} warning(s)")
+        errors, warnings = plural(counts["error"], "error"), plural(counts["warning"], "warning")
+        render.say(f"{plural(files, 'file')}: {errors}, {warnings}")
     return 1 if counts["error"] else 0
 
 
@@ -94,7 +97,7 @@ def import_trees(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> Non
         for problem in problems:
             render.say(str(problem))
         errors = sum(p.severity == "error" for p in problems)
-        raise BadInput(f"nothing imported: {errors} error(s) in the trees, listed above")
+        raise BadInput(f"nothing imported: {plural(errors, 'error')} in the trees, listed above")
     done = service.import_files(paths)
     if as_json:
         render.emit_json(
@@ -112,11 +115,9 @@ def import_trees(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> Non
 
 def _load_answers(path: Path) -> dict[str, Any]:
     try:
-        data = safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read the answers file {path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise BadInput(f"the answers file {path} is not valid YAML: {exc}") from None
+        data = safe_load(read_text_file(path, "the answers file"))
+    except YamlError as exc:
+        raise BadInput(located(exc, str(path))) from None
     if not isinstance(data, dict):
         raise BadInput(f"the answers file {path} must map node ids to answers")
     return {str(k): v for k, v in data.items()}
@@ -125,13 +126,19 @@ def _load_answers(path: Path) -> dict[str, Any]:
 def _check_by_hand(run: Run, value: Any) -> None:
     """A check's outcome from the answers file: {exit_code, stdout, stderr} or a branch."""
     if isinstance(value, dict) and "exit_code" in value:
-        try:
-            result = CheckResult(
-                int(value["exit_code"]), str(value.get("stdout", "")), str(value.get("stderr", ""))
+        code = str(value["exit_code"]).strip()
+        # An exit status is 32 bits, signed or not; int() would also take '١' and '1_0'.
+        if (
+            not re.fullmatch(r"[+-]?[0-9]{1,10}", code, re.ASCII)
+            or isinstance(value["exit_code"], bool)
+            or not -(2**31) <= int(code) < 2**32
+        ):
+            raise BadInput(
+                f"exit_code for {run.node.id!r} must be a whole number of 32 bits, not {code!r}"
             )
-        except (TypeError, ValueError):
-            raise BadInput(f"exit_code for {run.node.id!r} must be a number") from None
-        run.enter_result(result)
+        run.enter_result(
+            CheckResult(int(code), str(value.get("stdout", "")), str(value.get("stderr", "")))
+        )
     elif isinstance(value, dict) and "branch" in value:
         run.pick_branch(str(value["branch"]))
     elif isinstance(value, str):
@@ -171,8 +178,6 @@ def _walk(run: Run, answers: dict[str, Any], executor: CheckExecutor | None = No
         elif node.type is NodeType.INPUT:
             run.enter(None if value is None else str(value))
         elif node.type is NodeType.CHECK:
-            if run.pending is None and run.run_check(NoRemoteExecutor()) is not None:
-                continue
             _check_by_hand(run, value)
         else:
             run.acknowledge(None)
@@ -189,6 +194,8 @@ def _run_json(handle: RunHandle, status: str) -> dict[str, Any]:
         "status": status,
         "resumed": handle.resumed,
         "node": run.node.id,
+        "host": run.target_host,
+        "not_run": run.pending.reason if run.pending else None,
         "steps": [{**asdict(s), "at": s.at.isoformat()} for s in run.steps],
         "proposal": (
             None
@@ -236,6 +243,9 @@ def _remote_checks(
     required=True,
     help="YAML: node id → answer (a list for a node visited more than once).",
 )
+@click.option(
+    "--host", metavar="HOST", help="The machine the checks run on, for a ticket with no asset."
+)
 @click.option("--restart", is_flag=True, help="Start over, dropping this ticket's open run.")
 @click.option("--propose-only", is_flag=True, help="Stop at the proposal; do not apply it.")
 @click.option(
@@ -250,6 +260,7 @@ def run_tree(
     tree_id: str,
     ticket_ref: str,
     answers: Path,
+    host: str | None,
     restart: bool,
     propose_only: bool,
     remote: bool,
@@ -264,6 +275,8 @@ def run_tree(
     service = _service(app, library)
     given = _load_answers(answers)
     handle = service.start(tree_id, ticket_ref, restart=restart)
+    if host is not None:
+        handle.run.set_host(host)
     if remote:
         with _remote_checks(app, handle, library, echo=not as_json) as executor:
             _walk(handle.run, given, executor)
@@ -281,7 +294,26 @@ def run_tree(
         return
     render.say(handle.run.transcript())
     if status == "paused":
-        node = handle.run.node
-        render.say(f"Paused at {node.id!r} ({node.type.value}): {handle.run.prompt}")
+        for line in _paused(handle.run, remote):
+            render.say(line)
     else:
         render.say(f"Run {handle.id}: {status} on {handle.ticket_ref}")
+
+
+def _paused(run: Run, remote: bool) -> list[str]:
+    """Where the run stopped and, at a check, why it did not run and how to answer it."""
+    node = run.node
+    lines = [f"Paused at {node.id!r} ({node.type.value}): {run.prompt}"]
+    if node.type is not NodeType.CHECK:
+        return lines
+    if not run.target_host:
+        lines.append("  not run: the ticket has no asset; name the machine with --host HOST")
+    elif run.pending is not None:
+        lines.append(f"  not run: {run.pending.reason}")
+    elif not remote:
+        lines.append(f"  not run on {run.target_host}: add --remote to run it there")
+    lines.append(f"  or answer it in the answers file (`{node.id}: BRANCH`), a branch being:")
+    lines.extend(
+        f"    {b.next}: {b.title}" + (f" ({b.condition})" if b.label else "") for b in node.branches
+    )
+    return lines

@@ -17,6 +17,15 @@ from workbench.core.errors import BadInput
 _MAX_DAYS_SEARCHED = 3 * 366
 
 
+def check_timezone(name: str) -> str:
+    """`name` when it is an IANA time zone (Europe/Berlin), else BadInput."""
+    try:
+        ZoneInfo(name)
+    except Exception as exc:  # ZoneInfo raises several kinds for a name that is no zone
+        raise BadInput(f"unknown time zone {name!r}; use a name like Europe/Berlin") from exc
+    return name
+
+
 @dataclass(frozen=True, slots=True)
 class BusinessCalendar:
     """Working days (0 = Monday), daily hours and holidays in one time zone."""
@@ -29,15 +38,20 @@ class BusinessCalendar:
     always: bool = False  # 24x7: every minute counts (e.g. P1 outages)
 
     def __post_init__(self) -> None:
-        try:
-            ZoneInfo(self.timezone)
-        except Exception as exc:
-            raise BadInput(f"unknown time zone {self.timezone!r}") from exc
+        check_timezone(self.timezone)
         if not self.always:
             if not self.workdays:
                 raise BadInput("a business calendar needs at least one working day")
             if self.start >= self.end:
                 raise BadInput("business hours must start before they end")
+
+    @property
+    def day_minutes(self) -> int:
+        """The length of a business day (of a 24x7 clock: 24 hours)."""
+        if self.always:
+            return 24 * 60
+        opens = self.start.hour * 60 + self.start.minute
+        return self.end.hour * 60 + self.end.minute - opens
 
     def with_timezone(self, timezone: str) -> BusinessCalendar:
         return BusinessCalendar(

@@ -46,3 +46,14 @@ def visible(text: str) -> str:
 def visible_html(text: str) -> str:
     """``visible(text)`` escaped for HTML (the window's rich-text views)."""
     return html.escape(visible(text))
+
+
+# What a text written by a person (a tree, a recipe) never needs: C0 controls but tab and line
+# feed, DEL and C1. `visible` shows such characters; files that would store them are refused.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def control_character(text: str) -> tuple[int, str] | None:
+    """The offset and code point (``U+001B``) of the first CONTROL character; None if none."""
+    found = CONTROL.search(text)
+    return None if found is None else (found.start(), f"U+{ord(found.group()):04X}")

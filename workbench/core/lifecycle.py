@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from workbench.core.errors import BadInput, TransitionRefused
+from workbench.core.labels import parse, word
 from workbench.core.models import (
     OPEN_STATUSES,
     Channel,
@@ -93,11 +94,7 @@ def _text(value: str | None, refusal: str) -> str:
 
 
 def _channel(value: str) -> Channel:
-    try:
-        return Channel(value)
-    except ValueError:
-        choices = ", ".join(c.value for c in Channel)
-        raise BadInput(f"channel must be one of {choices}, not {value!r}") from None
+    return parse(Channel, value, "channel")
 
 
 def _close_pause(ticket: Ticket, now: datetime) -> tuple[Pause, ...]:
@@ -110,18 +107,24 @@ def _open_pause(pauses: tuple[Pause, ...], now: datetime) -> tuple[Pause, ...]:
     return (*pauses, Pause(now))
 
 
+def _due_times(
+    ticket: Ticket, policy: SlaPolicy, timezone: str | None
+) -> tuple[datetime, datetime]:
+    target = policy.target(ticket.priority, timezone)
+    return (
+        due_time(target.calendar, ticket.created_at, target.response_minutes, ticket.sla_pauses),
+        due_time(target.calendar, ticket.created_at, target.resolve_minutes, ticket.sla_pauses),
+    )
+
+
 def with_due_times(ticket: Ticket, policy: SlaPolicy, timezone: str | None) -> Ticket:
     """The ticket with response/resolve due times recomputed from its priority and pauses."""
-    target = policy.target(ticket.priority, timezone)
-    return dataclasses.replace(
-        ticket,
-        response_due=due_time(
-            target.calendar, ticket.created_at, target.response_minutes, ticket.sla_pauses
-        ),
-        resolve_due=due_time(
-            target.calendar, ticket.created_at, target.resolve_minutes, ticket.sla_pauses
-        ),
-    )
+    response_due, resolve_due = _due_times(ticket, policy, timezone)
+    return dataclasses.replace(ticket, response_due=response_due, resolve_due=resolve_due)
+
+
+# Worked out once: a demo seed makes a few million changes.
+_TICKET_FIELDS = tuple(f.name for f in dataclasses.fields(Ticket))
 
 
 def _change(
@@ -132,13 +135,29 @@ def _change(
     timezone: str | None,
     now: datetime,
 ) -> Change:
-    after = with_due_times(dataclasses.replace(after, updated_at=now), policy, timezone)
+    response_due, resolve_due = _due_times(after, policy, timezone)
+    after = dataclasses.replace(
+        after, updated_at=now, response_due=response_due, resolve_due=resolve_due
+    )
     fields = {
-        f.name: getattr(after, f.name)
-        for f in dataclasses.fields(Ticket)
-        if getattr(after, f.name) != getattr(before, f.name)
+        name: getattr(after, name)
+        for name in _TICKET_FIELDS
+        if getattr(after, name) != getattr(before, name)
     }
     return Change(after, fields, tuple(events))
+
+
+def opening_event(ticket: Ticket) -> Event:
+    """The worklog line that records a new ticket: how it came in and why its priority."""
+    why = (
+        f"impact {ticket.impact} × urgency {ticket.urgency}"
+        if ticket.priority_reason is None
+        else f"overridden: {ticket.priority_reason}"
+    )
+    return Event(
+        WorklogKind.STATUS_CHANGE,
+        f"opened via {word(ticket.channel)}: {ticket.priority.value} ({why})",
+    )
 
 
 def _status_event(before: Ticket, after: Status, detail: str = "") -> Event:
@@ -244,7 +263,7 @@ class Lifecycle:
         if not shown:
             raise BadInput(f"nothing to change on {ticket.ref}")
         text = "; ".join(
-            f"{name}: {_show(getattr(ticket, name))} → {_show(value)}"
+            f"{word(name)}: {_show(getattr(ticket, name))} → {_show(value)}"
             for name, value in shown.items()
         )
         return dataclasses.replace(change, events=(Event(WorklogKind.FIELD_CHANGE, text),))
@@ -282,11 +301,7 @@ class Lifecycle:
         self, ticket: Ticket, reason: str, note: str, now: datetime, timezone: str | None
     ) -> Change:
         _require("wait", ticket)
-        try:
-            wait_reason = WaitReason(reason)
-        except ValueError:
-            choices = ", ".join(r.value for r in WaitReason)
-            raise BadInput(f"waiting reason must be one of {choices}, not {reason!r}") from None
+        wait_reason = parse(WaitReason, reason, "waiting reason")
         after = dataclasses.replace(
             ticket,
             status=Status.WAITING,
@@ -304,6 +319,10 @@ class Lifecycle:
             now,
         )
 
+    def escalation_queues(self, tier: int) -> list[str]:
+        """The queues a ticket of `tier` may be escalated to: those of every tier above it."""
+        return [queue for above, queue in sorted(self.policy.queues.items()) if above > tier]
+
     def escalate(
         self,
         ticket: Ticket,
@@ -311,17 +330,27 @@ class Lifecycle:
         now: datetime,
         timezone: str | None,
         assignee: str | None = None,
+        *,
+        queue: str | None = None,
     ) -> Change:
+        """Move `ticket` to `queue` (default: the next tier's), to `assignee` or to nobody:
+        whoever had it is released, as the tier it leaves no longer works it."""
         _require("escalate", ticket)
-        reason = _text(
-            reason, f"escalating {ticket.ref} needs a reason: why the next tier must take it"
-        )
-        if ticket.tier >= self.policy.top_tier:
+        higher = self.escalation_queues(ticket.tier)
+        if not higher:
             raise TransitionRefused(
                 f"cannot escalate {ticket.ref}: it is already at tier {ticket.tier}, the highest"
             )
-        tier = ticket.tier + 1
-        queue = self.policy.queue_for_tier(tier)
+        reason = _text(
+            reason, f"escalating {ticket.ref} needs a reason: why the next tier must take it"
+        )
+        queue = queue.strip() if queue and queue.strip() else higher[0]
+        tier = self.policy.tier_of_queue(queue)
+        if queue not in higher:
+            raise TransitionRefused(
+                f"cannot escalate {ticket.ref} to {queue}: that is a tier-{tier} queue and the "
+                f"ticket is at tier {ticket.tier}; escalate to {' or '.join(higher)}"
+            )
         status = Status.ASSIGNED if assignee else Status.NEW
         after = dataclasses.replace(
             ticket,
@@ -332,7 +361,15 @@ class Lifecycle:
             wait_reason=None,
             sla_pauses=_close_pause(ticket, now),
         )
-        event = _status_event(ticket, status, f"escalated to tier {tier} ({queue}): {reason}")
+        whom = f", assigned to {assignee}" if assignee else ""
+        released = (
+            f", unassigned from {ticket.assignee}"
+            if ticket.assignee and ticket.assignee != assignee
+            else ""
+        )
+        event = _status_event(
+            ticket, status, f"escalated to tier {tier} ({queue}){whom}{released}: {reason}"
+        )
         return _change(ticket, after, [event], self.policy, timezone, now)
 
     def resolve(
@@ -409,5 +446,5 @@ def _show(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, Status | Channel | WaitReason):
-        return value.value
+        return word(value)
     return str(value)

@@ -10,6 +10,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from workbench.core.labels import word
+
 
 class Status(StrEnum):
     NEW = "new"
@@ -22,7 +24,7 @@ class Status(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ")
+        return word(self)
 
 
 OPEN_STATUSES = frozenset(

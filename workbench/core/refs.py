@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 
 NUMBER_PREFIX = "HD"
-_NUMBER = re.compile(r"^\s*(?:HD-?)?0*(\d{1,9})\s*$", re.IGNORECASE)
-_PROVISIONAL = re.compile(r"^\s*P-([0-9A-F]{8})-(\d+)\s*$", re.IGNORECASE)
+# ASCII only: \d and int() also take other scripts' digits, and 'HD-١' is not HD-000001.
+_NUMBER = re.compile(r"^\s*(?:HD-?)?0*([0-9]{1,9})\s*$", re.IGNORECASE | re.ASCII)
+_PROVISIONAL = re.compile(r"^\s*P-([0-9A-F]{8})-([0-9]+)\s*$", re.IGNORECASE | re.ASCII)
 # The last eight hex digits of the ticket's id (random in a UUID v4 or v7): two tickets share
 # them once in four billion, and then only if their counters are equal as well.
 _ID_DIGITS = 8
@@ -28,10 +29,10 @@ def provisional_ref(ticket_id: str, counter: int) -> str:
 
 def normalize_ref(text: str) -> str:
     """The canonical spelling of what a technician typed: '123', 'hd-123' → 'HD-000123'."""
-    number = _NUMBER.match(text)
+    number = _NUMBER.match(text.strip())  # str.strip: a pasted no-break space goes too
     if number:
         return format_number(int(number.group(1)))
-    provisional = _PROVISIONAL.match(text)
+    provisional = _PROVISIONAL.match(text.strip())
     if provisional:
         return f"P-{provisional.group(1).upper()}-{int(provisional.group(2)):04d}"
     return text.strip()
@@ -40,5 +41,6 @@ def normalize_ref(text: str) -> str:
 def looks_like_ref(text: str) -> bool:
     """'HD-123' or a provisional ref: what a technician means as a ticket, not a host name."""
     return bool(
-        re.match(rf"^\s*{NUMBER_PREFIX}-\d", text, re.IGNORECASE) or _PROVISIONAL.match(text)
+        re.match(rf"^\s*{NUMBER_PREFIX}-[0-9]", text, re.IGNORECASE | re.ASCII)
+        or _PROVISIONAL.match(text)
     )

@@ -12,6 +12,10 @@ composer cannot be told to count, so the document is composed by it first and it
 checked for a node reached twice, which only an alias makes (a file without `*` has none). Only
 such a document is composed again by `_BoundedLoader`, which counts alias uses and the nodes
 after expansion as it goes and stops at the alias that goes over, before building anything.
+
+Every error leaves as a YamlError: PyYAML's own text spans lines and names "<unicode string>",
+and its ReaderError (a control character) has no line at all. A YamlError has a mark and one
+line of text, so every caller reports it as `FILE:LINE:COL: problem` (see `located`).
 """
 
 from __future__ import annotations
@@ -22,21 +26,65 @@ from typing import Any
 import yaml
 from yaml.composer import ComposerError
 from yaml.nodes import MappingNode, SequenceNode
+from yaml.reader import ReaderError
+
+from workbench.core.files import MAX_TEXT_BYTES
 
 SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-MAX_BYTES = 1024 * 1024
+MAX_BYTES = MAX_TEXT_BYTES  # the bound of a file named by the user
 MAX_ALIASES = 1_000
 # The largest shipped file, demo.yaml, has about 3,000 nodes.
 MAX_EXPANDED_NODES = 100_000
 
 
-class YamlBoundError(ComposerError):
-    """A document over one of the bounds; a MarkedYAMLError, so callers report it as they
-    report a syntax error (problem and problem_mark)."""
+class YamlError(yaml.MarkedYAMLError):
+    """A document refused: `problem` and `problem_mark` are always set; its text is one line."""
 
-    def __init__(self, problem: str, mark: Any) -> None:
+    def __init__(self, problem: str, mark: Any) -> None:  # a C or a Python loader's mark
         super().__init__(problem=problem, problem_mark=mark)
+        self.mark = mark
+
+    def __str__(self) -> str:
+        where = f"line {self.mark.line + 1}, column {self.mark.column + 1}"
+        return f"{where}: {' '.join(str(self.problem).split())}"
+
+
+class YamlBoundError(YamlError, ComposerError):
+    """A document over one of the bounds, reported as a syntax error is."""
+
+
+def located(error: yaml.MarkedYAMLError, where: str) -> str:
+    """`WHERE:LINE:COL: not valid YAML: problem`, one line, for an error of the document read
+    from `where`."""
+    mark = error.problem_mark or error.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = " ".join(str(error.problem or error.context or "").split()) or "a syntax error"
+    return f"{where}:{line}:{column}: not valid YAML: {problem}"
+
+
+def _one_line(error: yaml.YAMLError, text: str) -> YamlError:
+    """`error` as a YamlError with a mark: a ReaderError's is found from its character."""
+    if isinstance(error, YamlError):
+        return error
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark or _mark_at(text, 0)
+        return YamlError(str(error.problem or error.context or "a syntax error"), mark)
+    if isinstance(error, ReaderError):
+        character = error.character
+        found = text.find(chr(character) if isinstance(character, int) else str(character))
+        code = ord(character) if isinstance(character, str) else character
+        return YamlError(
+            f"unacceptable character #x{code:04x}: {error.reason}", _mark_at(text, max(found, 0))
+        )
+    return YamlError(str(error).splitlines()[0] if str(error) else "a syntax error",
+                     _mark_at(text, 0))  # fmt: skip
+
+
+def _mark_at(text: str, index: int) -> yaml.Mark:
+    line = text.count("\n", 0, index)
+    column = index - (text.rfind("\n", 0, index) + 1)
+    return yaml.Mark("<text>", index, line, column, None, 0)
 
 
 class _BoundedLoader(yaml.SafeLoader):
@@ -101,20 +149,25 @@ def _shares_nodes(root: yaml.Node) -> bool:
 def _check_size(text: str) -> None:
     # A character is at most 4 bytes in UTF-8: most texts need no encoding to be measured.
     if len(text) * 4 > MAX_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        start = yaml.Mark("<text>", 0, 0, 0, None, 0)
-        raise YamlBoundError(f"the file is larger than {MAX_BYTES // 1024} KiB", start)
+        raise YamlBoundError(f"the file is larger than {MAX_BYTES // 1024} KiB", _mark_at(text, 0))
 
 
 def open_document(text: str, loader: Any = SafeLoader) -> tuple[Any, yaml.Node | None]:
     """The single document of `text` as (a loader to construct it with, its root node, None
     for an empty text); the caller disposes the loader. `loader` is a SafeLoader subclass.
 
-    Raises a yaml.MarkedYAMLError (YamlBoundError when over a bound) for a document refused.
+    Raises a YamlError (YamlBoundError when over a bound) for a document refused.
     """
     _check_size(text)
-    fast = loader(text)
+    try:
+        fast = loader(text)
+    except UnicodeEncodeError as exc:  # libyaml takes UTF-8; a lone surrogate has none
+        raise YamlError("not UTF-8 text (a lone surrogate)", _mark_at(text, exc.start)) from None
     try:
         root = fast.get_single_node()
+    except yaml.YAMLError as exc:
+        fast.dispose()
+        raise _one_line(exc, text) from None
     except BaseException:
         fast.dispose()
         raise
@@ -124,6 +177,9 @@ def open_document(text: str, loader: Any = SafeLoader) -> tuple[Any, yaml.Node |
     bounded = _BoundedLoader(text)
     try:
         return bounded, bounded.get_single_node()
+    except yaml.YAMLError as exc:
+        bounded.dispose()
+        raise _one_line(exc, text) from None
     except BaseException:
         bounded.dispose()
         raise
@@ -141,5 +197,7 @@ def safe_load(text: str, loader: Any = SafeLoader) -> Any:
     document, root = open_document(text, loader)
     try:
         return None if root is None else document.construct_document(root)
+    except yaml.YAMLError as exc:  # e.g. an unknown tag, an unhashable key
+        raise _one_line(exc, text) from None
     finally:
         document.dispose()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from workbench.core.errors import WorkbenchError
 from workbench.gui import theme
 from workbench.gui.main_window import MainWindow
+from workbench.gui.vault_dialog import unlock_vault
 from workbench.gui.worker import DbWorker
 from workbench.services.tickets import TicketService
 
@@ -64,6 +65,8 @@ def run_gui(service: TicketService, screenshot: Path | None = None) -> int:
             else QSettings()
         )
         theme.apply(app, *theme.current(settings))
+        # Before the window: its secrets are read on the worker thread, which cannot ask.
+        unlock_vault(ask=screenshot is None)
         return _run_window(app, MainWindow(service, worker, settings), worker, screenshot)
 
 

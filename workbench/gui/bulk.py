@@ -13,8 +13,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.labels import plural
 from workbench.core.models import Technician
-from workbench.gui.detail import ACTIONS, Action, Answers, ask
+from workbench.gui.detail import ACTIONS, Action, Answers, Escalation, ask
 from workbench.gui.worker import DbWorker
 from workbench.services.tickets import TicketService
 
@@ -31,7 +32,8 @@ class BulkResult:
 
     def text(self) -> str:
         lines = [f"{self.action}: {len(self.done)} done, {len(self.refused)} refused."]
-        lines += [f"{ref}: {why}" for ref, why in self.refused]
+        # Most refusals name their ticket already ("cannot close HD-000042: …"): said once.
+        lines += [why if ref in why else f"{ref}: {why}" for ref, why in self.refused]
         return "\n".join(lines)
 
 
@@ -81,10 +83,31 @@ class BulkActions(QObject):
         ids = self._selected()
         if not ids:
             return
+        if answers is None and action.name == "escalate":
+            self._worker.submit(
+                self._service.technicians,
+                lambda found: self._escalate(action, ids, tuple(found)),
+                self.failed.emit,
+            )
+            return
         if answers is None:
             answers = ask(self._parent, action)
-            if answers is None:
-                return
+        self._apply(action, ids, answers)
+
+    def _escalate(
+        self, action: Action, ids: Selection, technicians: tuple[Technician, ...]
+    ) -> None:
+        # Tickets of several tiers may be selected: every queue above the lowest tier is
+        # offered, and a ticket already at or above the one chosen is refused on its own.
+        policy = self._service.policy
+        queues = self._service.lifecycle.escalation_queues(min(policy.queues))
+        self._apply(
+            action, ids, ask(self._parent, action, Escalation(tuple(queues), technicians, policy))
+        )
+
+    def _apply(self, action: Action, ids: Selection, answers: Answers | None) -> None:
+        if answers is None:  # the technician cancelled
+            return
         service = self._service
         self._run(action.label.rstrip("…"), ids, lambda ref: action.run(service, ref, answers))
 
@@ -98,7 +121,7 @@ class BulkActions(QObject):
     def _pick(self, ids: Selection, technicians: list[Technician]) -> None:
         labels = [f"{t.name} ({t.login}, tier {t.tier})" for t in technicians]
         chosen, ok = QInputDialog.getItem(
-            self._parent, "Assign to", f"Assign {len(ids)} ticket(s) to:", labels, 0, False
+            self._parent, "Assign to", f"Assign {plural(len(ids), 'ticket')} to:", labels, 0, False
         )
         if ok:
             login = technicians[labels.index(chosen)].login

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.errors import BadInput
+from workbench.core.labels import word
 from workbench.gui.theme import problem_label
 from workbench.gui.worker import error_text
 from workbench.store import Store, sync_state
@@ -126,7 +127,7 @@ class ConflictsDialog(QDialog):
             c = item.conflict
             values = (
                 item.what,
-                "whole row" if c.field == "*" else c.field,
+                "whole row" if c.field == "*" else word(c.field),
                 shown(c.their_value),
                 c.their_author,
                 shown(c.mine_value),

@@ -10,8 +10,13 @@ from typing import Any
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QGridLayout,
     QInputDialog,
+    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -22,13 +27,15 @@ from PySide6.QtWidgets import (
 
 from workbench.core.display import visible_html
 from workbench.core.errors import BadInput
+from workbench.core.labels import label, plural, word
 from workbench.core.lifecycle import ALLOWED_FROM, allowed_actions
-from workbench.core.models import TicketDetail, WaitReason
-from workbench.core.sla import sla_text
+from workbench.core.models import Technician, TicketDetail, WaitReason
+from workbench.core.policy import SlaPolicy
+from workbench.core.sla import SlaClock
 from workbench.gui.fields import TicketFields
 from workbench.gui.worker import DbWorker
 from workbench.remote.launchers import KIND_LABELS
-from workbench.services.tickets import MAX_MINUTES, TicketService
+from workbench.services.tickets import MAX_MINUTES, TicketService, may_take
 
 Answers = dict[str, str]
 
@@ -57,7 +64,12 @@ ACTIONS = (
         ("wait_reason", "note"),
         lambda s, ref, a: s.wait(ref, a["wait_reason"], a["note"]),
     ),
-    Action("escalate", "Escalate…", ("reason",), lambda s, ref, a: s.escalate(ref, a["reason"])),
+    Action(
+        "escalate",
+        "Escalate…",
+        ("queue", "assignee", "reason"),
+        lambda s, ref, a: s.escalate(ref, a["reason"], a["assignee"] or None, a["queue"]),
+    ),
     Action(
         "resolve", "Resolve…", ("resolution",), lambda s, ref, a: s.resolve(ref, a["resolution"])
     ),
@@ -72,13 +84,81 @@ _PROMPTS = {
 }
 
 
-def ask(parent: QWidget, action: Action) -> Answers | None:
+@dataclass(frozen=True)
+class Escalation:
+    """What an escalation may choose from: the queues above the ticket's tier, and who."""
+
+    queues: tuple[str, ...]
+    technicians: tuple[Technician, ...]
+    policy: SlaPolicy
+
+    def takers(self, queue: str) -> list[Technician]:
+        tier = self.policy.tier_of_queue(queue)
+        return [t for t in self.technicians if may_take(t, tier)]
+
+
+class EscalateDialog(QDialog):
+    """Escalate to a queue of a higher tier, to nobody in it (its queue) or to one of them."""
+
+    def __init__(self, parent: QWidget | None, escalation: Escalation) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Escalate")
+        self.setMinimumWidth(440)
+        self._escalation = escalation
+        self.queue = QComboBox()
+        for queue in escalation.queues:
+            self.queue.addItem(f"Tier {escalation.policy.tier_of_queue(queue)}: {queue}", queue)
+        self.assignee = QComboBox()
+        self.reason = QPlainTextEdit()
+        self.reason.setPlaceholderText("Why this tier must take it")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self._ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self._ok.setText("Escalate")
+        self._ok.setEnabled(False)  # an escalation needs its reason
+        self.reason.textChanged.connect(
+            lambda: self._ok.setEnabled(bool(self.reason.toPlainText().strip()))
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Queue", self.queue)
+        form.addRow("Technician", self.assignee)
+        form.addRow("Reason", self.reason)
+        form.addRow(QLabel("Whoever has the ticket now is released."))
+        form.addRow(self.buttons)
+        self.queue.currentIndexChanged.connect(self._fill_takers)
+        self._fill_takers()
+
+    def _fill_takers(self) -> None:
+        queue = self.queue.currentData()
+        self.assignee.clear()
+        self.assignee.addItem("Nobody yet: the queue", None)
+        for technician in self._escalation.takers(queue) if queue else []:
+            self.assignee.addItem(
+                f"{technician.name} ({technician.login}, tier {technician.tier})",
+                technician.login,
+            )
+
+    def answers(self) -> Answers:
+        return {
+            "queue": self.queue.currentData(),
+            "assignee": self.assignee.currentData() or "",
+            "reason": self.reason.toPlainText(),
+        }
+
+
+def ask(parent: QWidget, action: Action, escalation: Escalation | None = None) -> Answers | None:
     """Ask the action's questions; None when the technician cancels. Tests replace this."""
+    if escalation is not None:
+        dialog = EscalateDialog(parent, escalation)
+        return dialog.answers() if dialog.exec() == QDialog.DialogCode.Accepted else None
     answers: Answers = {}
     for question in action.questions:
         if question == "wait_reason":
             text, ok = QInputDialog.getItem(
-                parent, action.label, "Waiting for:", [r.value for r in WaitReason], 0, False
+                parent, action.label, "Waiting for:", [label(r) for r in WaitReason], 0, False
             )
         else:
             text, ok = QInputDialog.getMultiLineText(parent, action.label, _PROMPTS[question])
@@ -112,6 +192,7 @@ class DetailPane(QWidget):
         self._service = service
         self._worker = worker
         self._detail: TicketDetail | None = None
+        self._technicians: tuple[Technician, ...] = ()
         self.view = QTextBrowser()
         self.view.setPlaceholderText("Select a ticket to see its detail and worklog.")
         self.view.setOpenLinks(False)  # the only links are the asset card's session links
@@ -165,7 +246,7 @@ class DetailPane(QWidget):
     def show_detail(self, detail: TicketDetail) -> None:
         self._detail = detail
         self.fields.show_ticket(detail.ticket)
-        self.view.setHtml(detail_html(detail, datetime.now(UTC)))
+        self.view.setHtml(detail_html(detail, datetime.now(UTC), self._service.policy))
         self._enable()
         self.shown.emit(detail.ticket.id)
 
@@ -186,7 +267,14 @@ class DetailPane(QWidget):
     def _perform(self, action: Action) -> None:
         if self._detail is None:
             return
-        answers = ask(self, action)
+        queues = self._service.lifecycle.escalation_queues(self._detail.ticket.tier)
+        if action.name == "escalate" and not queues:
+            answers: Answers | None = {"queue": "", "assignee": "", "reason": ""}  # refused
+        elif action.name == "escalate":
+            escalation = Escalation(tuple(queues), self._technicians, self._service.policy)
+            answers = ask(self, action, escalation)
+        else:
+            answers = ask(self, action)
         if answers is None:
             return
         ref = self._detail.ticket.id
@@ -207,9 +295,11 @@ class DetailPane(QWidget):
 
     def reload_technicians(self) -> None:
         """Who may be assigned: read again when a sync or the demo may have brought others."""
-        self._worker.submit(
-            self._service.technicians, self.fields.set_technicians, self.failed.emit
-        )
+        self._worker.submit(self._service.technicians, self._set_technicians, self.failed.emit)
+
+    def _set_technicians(self, technicians: list[Technician]) -> None:
+        self._technicians = tuple(technicians)
+        self.fields.set_technicians(technicians)
 
     def add_note(self) -> None:
         text = self.note.toPlainText()
@@ -240,23 +330,26 @@ class DetailPane(QWidget):
         self._worker.submit(work, done, self.failed.emit)
 
 
-def detail_html(detail: TicketDetail, now: datetime) -> str:
+def detail_html(detail: TicketDetail, now: datetime, policy: SlaPolicy) -> str:
     t = detail.ticket
+    # Due and worklog times in the ticket's site's zone, named: the site may be elsewhere.
+    clock = SlaClock(policy, {detail.site.id: detail.site.timezone} if detail.site else {})
     e = visible_html  # stored text: control characters visible, then HTML-escaped
     # Category, queue, impact, urgency and assignee are the editable fields above this card;
     # it says only what they do not, so the worklog below stays in view.
     rows: list[tuple[str, Any]] = [
         (
             "Status",
-            t.status.label
-            + (f" ({t.wait_reason.value})" if t.wait_reason else "")
-            + f" · {t.assignee or 'unassigned'} · came in by {t.channel.value}",
+            label(t.status)
+            + (f" (for {word(t.wait_reason)})" if t.wait_reason else "")
+            + f" · {t.assignee or 'unassigned'} · came in by {word(t.channel)}",
         ),
         (
             "SLA",
-            f"{sla_text(t, now)} · {t.priority.value}"
+            f"{clock.left(t, now)} · {t.priority.value}"
             + (f" (override: {t.priority_reason})" if t.priority_reason else ""),
         ),
+        ("Due", "; ".join(f"{name} {text}" for name, text in clock.deadlines(t))),
     ]
     if t.resolution:
         rows.append(("Resolution", t.resolution))
@@ -280,13 +373,15 @@ def detail_html(detail: TicketDetail, now: datetime) -> str:
         for k, v in rows
     )
     log = "".join(
-        f"<p><small>{w.created_at.astimezone():%Y-%m-%d %H:%M} · {e(w.author)} · "
-        f"{e(w.kind.value.replace('_', ' '))}"
+        f"<p><small>{clock.when(w.created_at, t)} · {e(w.author)} · "
+        f"{e(label(w.kind))}"
         f"{f' · {w.minutes} min' if w.minutes else ''}</small><br>{e(w.text)}</p>"
         for w in detail.worklog
     )
     pending = (
-        f"<p><i>{len(detail.pending)} change(s) not yet synced.</i></p>" if detail.pending else ""
+        f"<p><i>{plural(len(detail.pending), 'change')} not yet synced.</i></p>"
+        if detail.pending
+        else ""
     )
     return (
         f"<h3>{e(t.ref)} — {e(t.title)}</h3><table cellspacing=4>{table}</table>"

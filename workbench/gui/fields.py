@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QPushButton, QWidget
 
+from workbench.core.labels import impact_label, urgency_label
 from workbench.core.models import Technician, Ticket
-from workbench.core.policy import LEVEL_NAMES, SlaPolicy
-from workbench.core.sla import span_text
+from workbench.core.policy import LEVELS, SlaPolicy
+from workbench.core.sla import SlaClock
 
 
-def _levels() -> QComboBox:
+def _levels(text: Callable[[int], str]) -> QComboBox:
     box = QComboBox()
-    for level in (1, 2, 3):
-        box.addItem(f"{level} — {LEVEL_NAMES[level]}", level)
+    for level in LEVELS:
+        box.addItem(text(level), level)
     return box
 
 
@@ -27,11 +29,12 @@ class TicketFields(QWidget):
     def __init__(self, policy: SlaPolicy) -> None:
         super().__init__()
         self._policy = policy
+        self._clock = SlaClock(policy)  # targets only: their length is the same in every zone
         self._ticket: Ticket | None = None
         self.category = QComboBox()
         self.category.addItems(list(policy.categories))
-        self.impact = _levels()
-        self.urgency = _levels()
+        self.impact = _levels(impact_label)
+        self.urgency = _levels(urgency_label)
         self.queue = QComboBox()
         self.queue.addItems(list(policy.queues.values()))
         self.assignee = QComboBox()
@@ -105,12 +108,7 @@ class TicketFields(QWidget):
         priority = self._policy.priority_for(self.impact.currentData(), self.urgency.currentData())
         current = self._ticket.priority.value if self._ticket else priority.value
         note = "" if priority.value == current else f" (now {current})"
-        target = self._policy.target(priority)
-        clock = "24x7" if target.calendar.always else "business time"
-        self.preview.setText(
-            f"<b>{priority.value}</b>{note} · respond {span_text(target.response_minutes)}, "
-            f"resolve {span_text(target.resolve_minutes)} ({clock})"
-        )
+        self.preview.setText(f"<b>{priority.value}</b>{note} · {self._clock.targets(priority)}")
         assignee_changed = self._ticket is not None and (
             self.assignee.currentData() != self._ticket.assignee
         )

@@ -22,8 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.labels import impact_label, label, urgency_label
 from workbench.core.models import Channel, TicketDetail
-from workbench.core.policy import LEVEL_NAMES
+from workbench.core.policy import LEVELS
+from workbench.core.sla import local_time
 from workbench.gui.theme import problem_label
 from workbench.gui.worker import DbWorker, error_text
 from workbench.services.tickets import TicketService
@@ -89,16 +91,17 @@ class IntakeDialog(QDialog):
         self.category = QComboBox()
         self.category.addItems(list(policy.categories))
         self.channel = QComboBox()
-        self.channel.addItems([c.value for c in Channel])
-        self.impact = _level_box("1 — many people or a whole site", "3 — one person")
-        self.urgency = _level_box("1 — work has stopped", "3 — can wait")
+        for channel in Channel:
+            self.channel.addItem(label(channel), channel.value)
+        self.impact = _level_box(impact_label)
+        self.urgency = _level_box(urgency_label)
         self.preview = QLabel()
         self.problem = problem_label()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         form = QFormLayout(self)
-        for label, widget in (
+        for name, widget in (
             ("Requester", self.requester),
             ("Asset", self.asset),
             ("Title", self.title),
@@ -109,7 +112,7 @@ class IntakeDialog(QDialog):
             ("Urgency", self.urgency),
             ("Priority", self.preview),
         ):
-            form.addRow(label, widget)
+            form.addRow(name, widget)
         form.addRow(self.problem)
         form.addRow(self.buttons)
         self.impact.currentIndexChanged.connect(self._update_preview)
@@ -130,10 +133,11 @@ class IntakeDialog(QDialog):
         policy = self._service.policy
         priority = policy.priority_for(self.impact.currentData(), self.urgency.currentData())
         now = datetime.now(UTC)
+        # The site is known once the ticket is saved: the policy's zone, named, until then.
         respond, resolve = policy.due_times(priority, now)
         self.preview.setText(
-            f"<b>{priority.value}</b> — respond by {respond.astimezone():%a %d %b %H:%M}, "
-            f"resolve by {resolve.astimezone():%a %d %b %H:%M}"
+            f"<b>{priority.value}</b> — respond by {local_time(respond, policy.timezone)}, "
+            f"resolve by {local_time(resolve, policy.timezone)}"
         )
 
     def save(self) -> None:
@@ -141,7 +145,7 @@ class IntakeDialog(QDialog):
             "title": self.title.text(),
             "description": self.description.toPlainText(),
             "category": self.category.currentText(),
-            "channel": self.channel.currentText(),
+            "channel": self.channel.currentData(),
             "impact": self.impact.currentData(),
             "urgency": self.urgency.currentData(),
             "requester": self.requester.key,
@@ -160,9 +164,9 @@ class IntakeDialog(QDialog):
         self.problem.setText(error_text(error))
 
 
-def _level_box(high: str, low: str) -> QComboBox:
+def _level_box(text: Callable[[int], str]) -> QComboBox:
     box = QComboBox()
-    for level, text in ((1, high), (2, f"2 — {LEVEL_NAMES[2]}"), (3, low)):
-        box.addItem(text, level)
-    box.setCurrentIndex(2)
+    for level in LEVELS:
+        box.addItem(text(level), level)
+    box.setCurrentIndex(len(LEVELS) - 1)
     return box

@@ -1,6 +1,7 @@
 """File → Connect to central database…: what `workbench login` does, from the window.
 
-Saving runs on the worker thread; bad input is shown in the dialog and changes nothing.
+Saving runs on the worker thread and signs in first; a wrong password or bad input is shown
+in the dialog and changes nothing.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ class LoginDialog(QDialog):
             self.scope.addItem(text, mode)
         note = QLabel(
             "With mine, closed tickets stay for 90 days; trees, recipes and other reference "
-            "data come along either way. The password goes to the system keyring, never "
-            "into the cache."
+            "data come along either way. The password is saved only once it signs in, in the "
+            "keyring for this cache alone (other caches keep theirs), never into the cache."
         )
         note.setWordWrap(True)
         self.problem = problem_label()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.labels import plural
 from workbench.core.models import TicketDetail
 from workbench.core.query import TicketQuery
 from workbench.gui.admin import ADMIN_ACTION, AdminAccess
@@ -355,7 +356,7 @@ class MainWindow(QMainWindow):
         if not count:
             return
         menu = QMenu(self)
-        menu.addSection(f"{count} selected ticket(s)")
+        menu.addSection(plural(count, "selected ticket"))
         self.bulk.fill(menu)
         menu.exec(self.table.viewport().mapToGlobal(position))
 
@@ -387,7 +388,7 @@ class MainWindow(QMainWindow):
             self.table.setFocus()
 
     def _on_total(self, total: int) -> None:
-        self._count_label.setText(f"{self._view_title}: {total:,} tickets")
+        self._count_label.setText(f"{self._view_title}: {plural(total, 'ticket')}")
         if total and not self.table.selectionModel().hasSelection():
             self.table.selectRow(0)
 

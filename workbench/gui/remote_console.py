@@ -8,9 +8,11 @@ lines and ends back as queued signals. The GUI thread only builds widgets and ap
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QComboBox, QMessageBox, QWidget
 
 from workbench.core.display import visible
@@ -34,9 +36,9 @@ from workbench.gui.worker import error_text
 from workbench.remote import hostkeys, launchers
 from workbench.remote.outcome import Outcome
 from workbench.remote.profiles import CredentialProfile
-from workbench.remote.recipes import Recipe, RecipeLibrary, load_library
+from workbench.remote.recipes import Recipe, RecipeLibrary, Target, load_library
 from workbench.services.profiles import ProfileService
-from workbench.services.recipes import RecipeService
+from workbench.services.recipes import RecipeService, ServiceHosts, setting_hint, where_it_runs
 
 if TYPE_CHECKING:
     from workbench.gui.main_window import MainWindow
@@ -82,9 +84,13 @@ class RemoteConsole(QWidget):
         self._asset: Asset | None = None
         self._ticket_id: str | None = None
         self._run: _Run | None = None
+        self._service_hosts: dict[Target, str | None] = {}
+        self._aimed = ""  # the targets this console filled in (typed ones are kept)
+        self.last_log: Path | None = None  # the log of the last job that ended
         self._connect()
         self._fill_recipes()
         self.reload_profiles()
+        self._read_service_hosts()
         window.installEventFilter(self)
         if window.detail.detail is not None:  # built after a ticket was opened: start from it
             self._ticket_shown(window.detail.detail.ticket.id)
@@ -108,7 +114,8 @@ class RemoteConsole(QWidget):
     def _connect(self) -> None:
         ui = self.ui
         ui.recipe.currentIndexChanged.connect(self._recipe_chosen)
-        ui.all_platforms.toggled.connect(self._fill_recipes)
+        ui.all_platforms.toggled.connect(lambda _checked: self._fill_recipes())
+        ui.open_log.clicked.connect(self.open_log)
         ui.run.clicked.connect(self.run)
         ui.cancel.clicked.connect(self.cancel)
         ui.retry.clicked.connect(self.retry_unreachable)
@@ -131,13 +138,54 @@ class RemoteConsole(QWidget):
         asset = detail.asset
         # A ticket without a machine clears the target: never run on the previous ticket's.
         self.ui.targets.clear()
+        self._aimed = ""
         if asset is not None and asset.hostname:
-            port = f":{asset.port}" if asset.port else ""
-            self.ui.targets.setPlainText(asset.hostname + port)
             self.window_.worker.submit(
                 lambda: self.profiles.profile_for_asset(asset.id), self._preselect, self._show_error
             )
-        self._fill_recipes()
+        self._fill_recipes(keep=False)  # a new machine starts from its own default
+        self._read_service_hosts()  # `remote service-host` may have named one since
+
+    def _read_service_hosts(self) -> None:
+        hosts = ServiceHosts(self.window_.service.store)
+        self.window_.worker.submit(hosts.all, self._set_service_hosts, self._show_error)
+
+    def _set_service_hosts(self, hosts: dict[Target, str | None]) -> None:
+        self._service_hosts = hosts
+        self._recipe_chosen()
+
+    def _machine_targets(self) -> str:
+        asset = self._asset
+        if asset is None or not asset.hostname:
+            return ""
+        return asset.hostname + (f":{asset.port}" if asset.port else "")
+
+    def _aim(self, recipe: Recipe | None) -> None:
+        """The targets follow the recipe: the ticket's machine, or the service host it runs
+        on (the directory host, the FOG server). Targets the technician typed stay."""
+        typed = self.ui.targets.toPlainText()
+        if typed and typed != self._aimed:
+            return
+        if recipe is not None and recipe.target is not Target.ASSET:
+            wanted = self._service_hosts.get(recipe.target) or ""
+            self.ui.targets.setPlaceholderText(
+                f"Runs on {recipe.target.label}: type its name (none is set)"
+            )
+        else:
+            wanted = self._machine_targets()
+            self.ui.targets.setPlaceholderText("One host a line: HOST or HOST:PORT")
+        self.ui.targets.setPlainText(wanted)
+        self._aimed = wanted
+
+    def _runs_on(self, recipe: Recipe) -> str:
+        """Where a recipe for a service host runs, or that none is set and how to set it."""
+        host = self._service_hosts.get(recipe.target)
+        if host:
+            return f"Runs on {recipe.target.label}: {host}, not on the user's machine. "
+        return (
+            f"Runs on {recipe.target.label}, not on the user's machine; none is set "
+            f"(type it in Targets, or set it with {setting_hint(recipe.target)}). "
+        )
 
     def _preselect(self, profile: CredentialProfile | None) -> None:
         if profile is not None:
@@ -159,19 +207,25 @@ class RemoteConsole(QWidget):
             )
         self.ui.profile.setCurrentText(current)
 
-    def _fill_recipes(self) -> None:
+    def _fill_recipes(self, keep: bool = True) -> None:
+        """List the recipes for the machine's platform; the chosen one stays chosen (with
+        ``keep``), else the platform's default (its diagnostics)."""
         combo: QComboBox = self.ui.recipe
-        chosen = combo.currentData()
+        chosen = combo.currentData() if keep else None
         platform = platform_of(self._asset.os) if self._asset else None
         everything = self.ui.all_platforms.isChecked() or platform is None
         combo.blockSignals(True)
         combo.clear()
         for recipe in self.library:
-            if everything or recipe.protocol is platform:
+            # Directory and FOG recipes run elsewhere: offered whatever the machine runs.
+            if everything or recipe.protocol is platform or recipe.target is not Target.ASSET:
                 combo.addItem(visible(recipe.title), recipe.id)
                 combo.setItemData(combo.count() - 1, recipe.id, Qt.ItemDataRole.ToolTipRole)
         combo.blockSignals(False)
-        index = combo.findData(chosen)
+        index = combo.findData(chosen) if chosen is not None else -1
+        if index < 0:
+            default = self.library.default_for(platform)
+            index = combo.findData(default.id) if default is not None else 0
         combo.setCurrentIndex(max(index, 0))
         self._recipe_chosen()
 
@@ -194,14 +248,16 @@ class RemoteConsole(QWidget):
             self.ui.description.setText("No recipe for this platform: tick All platforms.")
         else:
             changes = "Changes the machine: asks first. " if recipe.confirm else ""
+            runs_on = "" if recipe.target is Target.ASSET else self._runs_on(recipe)
             self.ui.description.setText(
                 visible(
-                    f"{changes}{(recipe.description or recipe.title).strip()} "
+                    f"{runs_on}{changes}{(recipe.description or recipe.title).strip()} "
                     f"({recipe.protocol.value}, timeout {recipe.timeout} s)"
                 )
             )
         if self.form.recipe != recipe:
             self.form.set_recipe(recipe)
+        self._aim(recipe)
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> None:
@@ -209,7 +265,7 @@ class RemoteConsole(QWidget):
         if recipe is None or self.running or self.bridge.busy():
             return
         try:
-            targets = parse_targets(self.ui.targets.toPlainText())
+            targets = self._checked_targets(recipe)
             profile = self.ui.profile.currentText()
             if not profile:
                 raise BadInput("choose a credential profile (Profiles… creates one)")
@@ -227,6 +283,22 @@ class RemoteConsole(QWidget):
         self.dialog.rejected.connect(lambda: self._banner("cancelled", "Not run: declined."))
         self.dialog.open()
 
+    def _checked_targets(self, recipe: Recipe) -> list[tuple[str, str, int | None]]:
+        """The typed targets; a recipe for a service host is refused on the user's machine,
+        and without a target says that no service host is set."""
+        text = self.ui.targets.toPlainText()
+        if recipe.target is Target.ASSET:
+            return parse_targets(text)
+        if not text.strip():  # the service host this cache names; BadInput when none is
+            text = where_it_runs(recipe, None, self._service_hosts, None)
+        targets = parse_targets(text)
+        asset = self._asset
+        for typed, host, _port in targets:
+            mine = asset is not None and host.lower() == (asset.hostname or "").lower()
+            machine = f"{typed} (asset {asset.tag})" if mine and asset is not None else None
+            where_it_runs(recipe, host, self._service_hosts, machine)
+        return targets
+
     def _start(self, run: _Run, accept_host_key: str | None = None) -> None:
         self._run = run
         self.form.clear_secrets()
@@ -237,7 +309,7 @@ class RemoteConsole(QWidget):
         self._set_running(True)
         limit = self.ui.concurrency.value()
 
-        def prepare() -> None:
+        def prepare() -> bool:
             technician = self._remote().technician()
             values = dict(run.values)
             add_keyring_secrets(run.recipe, values)
@@ -304,6 +376,8 @@ class RemoteConsole(QWidget):
         self._show_lines()  # lines queued before the end are shown first
         result, run = done.result, self._run
         self.ui.results.set_result(done.key, result)
+        self.last_log = result.log_path
+        self.ui.open_log.setEnabled(True)
         if run is not None and run.ticket_id is not None:
             run.recorded = True
             self.window_.worker.submit(
@@ -387,6 +461,11 @@ class RemoteConsole(QWidget):
             self.dialog = message_box(self, "Cannot open a session", str(exc))
             return
         self.window_.statusBar().showMessage(f"Started: {plan.description}", 10_000)
+
+    def open_log(self) -> None:
+        """The last job's full output in the desktop's viewer for text files."""
+        if self.last_log is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last_log)))
 
     def edit_profiles(self) -> None:
         editor = ProfileEditor(self.profiles, self.window_.worker, self._asset, self)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core import secrets
 from workbench.core.errors import BadInput
 from workbench.remote.profiles import parse_target
 from workbench.remote.recipes import Param, ParamType, Protocol, Recipe
@@ -242,9 +243,9 @@ def add_keyring_secrets(recipe: Recipe, values: dict[str, str]) -> None:
     """Secrets left empty in the form come from their keyring entry (on the worker thread)."""
     for param in recipe.secret_params:
         if param.name not in values and param.keyring:
-            import keyring  # noqa: PLC0415  (loads the OS backend only when needed)
-
-            stored = keyring.get_password(param.keyring, param.name)
+            stored = secrets.get_secret(
+                param.keyring, param.name, f"read {param.name!r}", no_keyring_is_none=True
+            )
             if stored is None and param.required:
                 raise BadInput(f"no {param.name!r} in the keyring ({param.keyring}): type it")
             if stored is not None:

@@ -29,6 +29,13 @@ from workbench.remote.launchers import KIND_LABELS
 OUTPUT_LINES = 20_000  # the view keeps the newest lines; the full output is in the job's log
 
 
+def _open_log_button() -> QPushButton:
+    button = QPushButton("Open log")
+    button.setToolTip("Open the full output of the last job that ended")
+    button.setEnabled(False)  # until a job has ended
+    return button
+
+
 class ConsoleLayout:
     def __init__(self, pane: QWidget, form: QWidget, max_concurrency: int) -> None:
         self.targets = QPlainTextEdit()
@@ -62,6 +69,7 @@ class ConsoleLayout:
         self.concurrency.setSuffix(" at once")
         self.banner = plain_label("Pick a recipe and a target, then Run.")
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_log = _open_log_button()
         self.output = QPlainTextEdit()
         self.output.setReadOnly(True)
         self.output.setMaximumBlockCount(OUTPUT_LINES)
@@ -124,7 +132,10 @@ class ConsoleLayout:
         right = QWidget()
         right_column = QVBoxLayout(right)
         right_column.setContentsMargins(0, 0, 0, 0)
-        right_column.addWidget(self.banner)
+        outcome_row = QHBoxLayout()
+        outcome_row.addWidget(self.banner, 1)
+        outcome_row.addWidget(self.open_log)
+        right_column.addLayout(outcome_row)
         right_column.addWidget(right_split, 1)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)

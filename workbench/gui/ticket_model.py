@@ -21,25 +21,27 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from workbench.core.display import visible
+from workbench.core.labels import label
 from workbench.core.models import Priority
 from workbench.core.query import TicketQuery, TicketSummary
-from workbench.core.sla import remaining_fraction, sla_text
+from workbench.core.sla import SlaClock, remaining_fraction
 from workbench.gui.worker import DbWorker
+from workbench.services.policy import sla_clock
 from workbench.services.tickets import TicketService
 
 PAGE_SIZE = 200
 Index = QModelIndex | QPersistentModelIndex
 
-# header, sort key of TicketQuery, cell text
-COLUMNS: tuple[tuple[str, str, Callable[[TicketSummary, datetime], str]], ...] = (
-    ("Ref", "number", lambda s, _now: s.ticket.ref),
-    ("Pri", "priority", lambda s, _now: s.ticket.priority.value),
-    ("Status", "status", lambda s, _now: s.ticket.status.label),
-    ("Title", "title", lambda s, _now: s.ticket.title),
-    ("Requester", "requester", lambda s, _now: s.requester_name or ""),
-    ("Asset", "asset", lambda s, _now: s.asset_tag or ""),
-    ("Assignee", "assignee", lambda s, _now: s.ticket.assignee or ""),
-    ("SLA", "sla_due", lambda s, now: sla_text(s.ticket, now)),
+# header, sort key of TicketQuery, cell text (from the row, the time shown and the SLA clock)
+COLUMNS: tuple[tuple[str, str, Callable[[TicketSummary, datetime, SlaClock], str]], ...] = (
+    ("Ref", "number", lambda s, _now, _clock: s.ticket.ref),
+    ("Pri", "priority", lambda s, _now, _clock: s.ticket.priority.value),
+    ("Status", "status", lambda s, _now, _clock: label(s.ticket.status)),
+    ("Title", "title", lambda s, _now, _clock: s.ticket.title),
+    ("Requester", "requester", lambda s, _now, _clock: s.requester_name or ""),
+    ("Asset", "asset", lambda s, _now, _clock: s.asset_tag or ""),
+    ("Assignee", "assignee", lambda s, _now, _clock: s.ticket.assignee or ""),
+    ("SLA", "sla_due", lambda s, now, clock: clock.left(s.ticket, now)),
 )
 PRIORITY_COLUMN, SLA_COLUMN = 1, 7
 TINTED_COLUMNS = (PRIORITY_COLUMN, SLA_COLUMN)
@@ -92,6 +94,8 @@ class TicketTableModel(QAbstractTableModel):
         # The time SLA cells are shown against: one value per repaint, not a clock call per
         # cell; refreshed by the clock tick and on every load.
         self._now = datetime.now(UTC)
+        # The sites' time zones, read again with every load (a sync may have brought sites).
+        self._sla_clock = SlaClock(service.policy)
         self._rows: list[TicketSummary] = []
         # Row -> (texts, tints), made on first paint and dropped when `_now` moves on: scrolling
         # back and forth repaints from here instead of formatting every cell again.
@@ -142,11 +146,12 @@ class TicketTableModel(QAbstractTableModel):
         self.endResetModel()
         query, search = self._query, self._search
 
-        def first_page() -> tuple[int, list[TicketSummary]]:
+        def first_page() -> tuple[int, list[TicketSummary], SlaClock]:
+            clock = sla_clock(self._service.store, self._service.policy)
             if search:
                 hits = [hit.summary for hit in self._service.search(search, SEARCH_LIMIT)]
-                return len(hits), hits
-            return self._service.count(query), self._service.find(query, 0, PAGE_SIZE)
+                return len(hits), hits, clock
+            return self._service.count(query), self._service.find(query, 0, PAGE_SIZE), clock
 
         self._worker.submit(
             first_page,
@@ -154,10 +159,12 @@ class TicketTableModel(QAbstractTableModel):
             self._failed,
         )
 
-    def _first_page(self, generation: int, result: tuple[int, list[TicketSummary]]) -> None:
+    def _first_page(
+        self, generation: int, result: tuple[int, list[TicketSummary], SlaClock]
+    ) -> None:
         if generation != self._generation:
             return
-        total, rows = result
+        total, rows, self._sla_clock = result
         self._total = total
         self._loading = False
         self._append(rows)
@@ -244,7 +251,8 @@ class TicketTableModel(QAbstractTableModel):
 
     def _cells_of(self, summary: TicketSummary) -> _Cells:
         now = self._now
-        texts = tuple(visible(text(summary, now)) for _header, _key, text in COLUMNS)
+        clock = self._sla_clock
+        texts = tuple(visible(text(summary, now, clock)) for _header, _key, text in COLUMNS)
         return texts, tuple(self._tint(summary, column) for column in range(len(COLUMNS)))
 
     def headerData(

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.trees.model import Branch, Node, NodeType, Tree
+from workbench.trees.model import Node, NodeType, Tree
 
 BOX_W, BOX_H, GAP_X, GAP_Y = 220.0, 64.0, 36.0, 90.0
 PROMPT_CHARS = 60
@@ -61,17 +61,12 @@ def layers(tree: Tree) -> list[list[str]]:
 def edges(node: Node) -> list[tuple[str, str]]:
     """(target, label) of each way out of a node."""
     found = [(a.next, a.label) for a in node.answers]
-    found += [(b.next, _condition(b)) for b in node.branches]
+    found += [(b.next, _short(b.title)) for b in node.branches]
     return found + ([(node.next, "")] if node.next else [])
 
 
-def _condition(branch: Branch) -> str:
-    if branch.otherwise:
-        return "otherwise"
-    parts = [f"exit {branch.exit_code}"] if branch.exit_code is not None else []
-    parts += [f"out ~ {branch.stdout_matches}"] if branch.stdout_matches else []
-    parts += [f"err ~ {branch.stderr_matches}"] if branch.stderr_matches else []
-    text = ", ".join(parts)
+def _short(text: str) -> str:
+    """A branch's label (or condition) cut to fit beside an edge; the step shows it whole."""
     return text if len(text) <= 26 else text[:25] + "…"
 
 

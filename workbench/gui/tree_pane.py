@@ -143,6 +143,8 @@ class TreePane(QWidget):
             lambda reason: self._change(lambda run: run.acknowledge(Fixed(Unreachable(reason))))
         )
         step.run_remote.connect(self._run_remote)
+        step.host_given.connect(lambda host: self._change(lambda run: run.set_host(host)))
+        step.by_hand.connect(lambda: self._change(lambda run: run.by_hand()))
         step.cancel.connect(self._cancel)
         step.back.connect(lambda: self._change(lambda run: run.back()))
         step.restart.connect(lambda: self._change(lambda run: run.restart()))

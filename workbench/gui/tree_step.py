@@ -36,7 +36,7 @@ class StepView:
     node: Node
     prompt: str
     default: str
-    pending: str | None  # why the check's host was not reached: pick the branch by hand
+    pending: str | None  # why the check did not run ("": answered by hand): pick the branch
     proposal: Proposal | None
     path: tuple[str, ...]  # "node: answer" of each step taken
     host: str = ""
@@ -50,7 +50,7 @@ def snapshot(run: Run, recipes: RecipeLibrary | None) -> StepView:
     host, params, confirm = "", {}, False
     if node.recipe:
         # The same target the runner uses when it runs the recipe itself.
-        host = run.render(node.host or "{{ticket.asset.hostname}}").strip()
+        host = run.target_host
         params = {name: run.render(value) for name, value in node.params}
         recipe = recipes.recipes.get(node.recipe) if recipes else None
         confirm = recipe is not None and recipe.confirm
@@ -60,19 +60,6 @@ def snapshot(run: Run, recipes: RecipeLibrary | None) -> StepView:
         run.current_tree, node, run.prompt, run.default, pending, run.proposal, path,
         host, params, confirm,
     )  # fmt: skip
-
-
-def branch_text(branch: Branch) -> str:
-    if branch.otherwise:
-        return f"Otherwise → {branch.next}"
-    parts = []
-    if branch.exit_code is not None:
-        parts.append(f"exit code {branch.exit_code}")
-    if branch.stdout_matches:
-        parts.append(f"output matches {branch.stdout_matches}")
-    if branch.stderr_matches:
-        parts.append(f"errors match {branch.stderr_matches}")
-    return f"{', '.join(parts)} → {branch.next}"
 
 
 class TreeChooser(QWidget):
@@ -147,6 +134,8 @@ class StepPanel(QWidget):
     done = Signal()
     done_by_hand = Signal(str)  # the reason the recipe could not run
     run_remote = Signal()
+    host_given = Signal(str)  # the machine to check: the ticket has no asset
+    by_hand = Signal()  # answer the check without running it
     cancel = Signal()
     back = Signal()
     restart = Signal()
@@ -275,23 +264,49 @@ class StepPanel(QWidget):
 
     def _check(self, view: StepView) -> None:
         if view.pending is not None:
-            self._label(f"Not reached: {view.pending}. Pick the branch by hand:")
+            why = f"Not run: {view.pending}. " if view.pending else ""
+            self._label(f"{why}Pick what you found:")
             for branch in view.node.branches:
-                self._button(
-                    branch.next,
-                    branch_text(branch),
-                    lambda _=False, b=branch.next: self.picked.emit(b),
-                )
+                self._branch_button(branch)
             return
-        hint = " (answered by hand while no credentials are set up)" if self._by_hand else ""
-        self._label(f"Runs {view.node.recipe} on {view.host or 'no host'}{hint}.")
-        self._button("run", "Run check", self.run_remote.emit)
-        self._button("cancel", "Cancel", self.cancel.emit).setEnabled(False)
+        if not view.host:
+            self._ask_host()
+        else:
+            hint = " (answered by hand while no credentials are set up)" if self._by_hand else ""
+            self._label(f"Runs {view.node.recipe} on {view.host}{hint}.")
+            self._button("run", "Run check", self.run_remote.emit)
+            self._button("cancel", "Cancel", self.cancel.emit).setEnabled(False)
+        self._button("by_hand", "Answer by hand", self.by_hand.emit)
+
+    def _branch_button(self, branch: Branch) -> None:
+        """The branch by its label; its condition (what the check would have seen) below it."""
+        # Two branches may lead to the same node: the label tells them apart.
+        key = branch.next if branch.next not in self.buttons else f"{branch.next}:{branch.title}"
+        choice = branch.label or branch.next
+        button = self._button(key, branch.title, lambda _=False: self.picked.emit(choice))
+        button.setToolTip(visible(f"{branch.condition} → {branch.next}"))
+        if branch.label:
+            detail = self._label(f"{branch.condition} → {branch.next}")
+            detail.setStyleSheet("color: palette(placeholder-text); margin-bottom: 4px;")
+            detail.setIndent(12)
+
+    def _ask_host(self) -> None:
+        """The ticket has no asset: the technician names the machine, or answers by hand."""
+        self._label("The ticket has no asset: enter the machine to check, or answer by hand.")
+        field_ = QLineEdit()
+        field_.setPlaceholderText("Hostname or IP address")
+        field_.returnPressed.connect(lambda: self.host_given.emit(field_.text()))
+        self.input = field_
+        self._controls.addWidget(field_)
+        self._button("host", "Use this machine", lambda: self.host_given.emit(field_.text()))
+        field_.setFocus()
 
     def _action(self, view: StepView) -> None:
-        if view.node.recipe:
+        if view.node.recipe and view.host:
             self._button("run", f"Run {view.node.recipe} on {view.host}", self.run_remote.emit)
             self._button("cancel", "Cancel", self.cancel.emit).setEnabled(False)
+        elif view.node.recipe:
+            self._label(f"The ticket has no asset: do it by hand ({view.node.recipe}).")
         self._button("done", "Done", self.done.emit)
 
     def show_unreached(self, reason: str) -> None:

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
+from paramiko.hostkeys import HostKeyEntry
 
 from workbench.core.errors import BadInput, WorkbenchError
+from workbench.core.files import UnreadableFile, read_text_file
 from workbench.remote.locks import path_lock
 
 FILENAME = "known_hosts"
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a line is about 100 bytes: room for a large fleet
 
 
 def fingerprint(key: paramiko.PKey) -> str:
@@ -50,14 +53,33 @@ class KnownHosts:
         return cls(data_dir / FILENAME)
 
     def load(self) -> paramiko.HostKeys:
+        """The trusted keys. A damaged file trusts nothing: WorkbenchError naming its line,
+        which paramiko raises as an exception of its own (InvalidHostKey) or a bare one."""
         keys = paramiko.HostKeys()
-        if self.path.exists():
+        if not self.path.exists():
+            return keys
+        try:
+            text = read_text_file(self.path, "the known-hosts file", MAX_FILE_BYTES)
+        except UnreadableFile as exc:
+            raise WorkbenchError(str(exc)) from None
+        for number, line in enumerate(text.splitlines(), 1):
+            entry = line.strip()
+            if not entry or entry.startswith("#"):
+                continue
             try:
-                keys.load(str(self.path))
-            except (OSError, paramiko.SSHException) as exc:
+                # As paramiko's HostKeys.load reads a line (it skips one with too few fields
+                # or an unknown key type), and each hashed name's salt as a lookup decodes it.
+                # A damaged line raises anything from binascii.Error to an AssertionError.
+                parsed = HostKeyEntry.from_line(entry, number)
+                for name in parsed.hostnames if parsed else ():
+                    if name.startswith("|1|"):
+                        paramiko.HostKeys.hash_host("", name)
+            except Exception:
                 raise WorkbenchError(
-                    f"cannot read the known-hosts file {self.path}: {exc}"
+                    f"{self.path}:{number}: not a valid HOST KEY-TYPE BASE64-KEY line, so no "
+                    "host is trusted: correct or delete that line"
                 ) from None
+        keys.load(str(self.path))
         return keys
 
     def entries(self) -> list[KnownHost]:

@@ -10,7 +10,6 @@ that owns the store.
 from __future__ import annotations
 
 import json
-import math
 import os
 import threading
 from collections import deque
@@ -23,6 +22,7 @@ from typing import Any, TextIO
 
 from uuid6 import uuid7
 
+from workbench.core.display import visible
 from workbench.core.errors import BadInput
 from workbench.remote import winrm
 from workbench.remote.hostkeys import KnownHosts
@@ -36,6 +36,11 @@ AUDIT_FILENAME = "audit.log"
 JOBS_DIRNAME = "remote-jobs"
 TAIL_LINES = 200
 MAX_WORKLOG_MINUTES = 24 * 60
+# The end of the output the worklog entry quotes: enough to see why a job failed, no more.
+WORKLOG_LINES = 5
+WORKLOG_LINE_CHARS = 160
+# Attempts that never ran the recipe: they took no work time.
+NOT_RUN = frozenset({Outcome.UNREACHABLE, Outcome.AUTH_FAILED, Outcome.HOST_KEY_REJECTED})
 
 
 def _utc_now() -> datetime:
@@ -73,6 +78,7 @@ class JobResult:
     stdout_tail: tuple[str, ...]
     stderr_tail: tuple[str, ...]
     host_key_fingerprint: str | None = None
+    last_lines: tuple[str, ...] = ()  # the end of stdout and stderr as they came, masked
 
     @property
     def seconds(self) -> float:
@@ -80,17 +86,26 @@ class JobResult:
 
     @property
     def minutes(self) -> int:
-        """Whole minutes for the worklog, rounded up: a job of a few seconds still took a minute."""
-        return min(MAX_WORKLOG_MINUTES, max(1, math.ceil(self.seconds / 60)))
+        """Work time for the worklog: the job's duration to the nearest minute (so under 30 s
+        is 0), and none for an attempt that never ran (unreachable, refused)."""
+        if self.outcome in NOT_RUN:
+            return 0
+        return min(MAX_WORKLOG_MINUTES, int((self.seconds + 30) // 60))
 
     def summary(self) -> str:
+        """The worklog text: what ran where and how it ended, the last lines of its output
+        (their control characters shown, each line cut short) and the log file's name."""
         params = ", ".join(f"{k}={v}" for k, v in self.params.items()) or "no parameters"
         code = f", exit code {self.exit_code}" if self.exit_code is not None else ""
-        return (
+        head = (
             f"Remote job {self.recipe_id} on {self.username}@{self.host}:{self.port}: "
-            f"{self.outcome.label}{code} after {self.seconds:.1f} s ({params}). "
-            f"{self.message}. Output: {self.log_path.name}"
+            f"{self.outcome.label}{code} after {self.seconds:.1f} s ({params})."
         )
+        if self.message not in ("", f"exit code {self.exit_code}"):
+            head += f" {self.message}."
+        tail = [_cut(visible(line)) for line in self.last_lines[-WORKLOG_LINES:]]
+        output = "".join(f"\n  {line}" for line in tail) if tail else " (no output)"
+        return f"{visible(head)}\nLast output:{output}\nFull output: {self.log_path.name}"
 
     def audit_record(self) -> dict[str, Any]:
         return {
@@ -198,6 +213,7 @@ class JobRunner:
             "stdout": deque(maxlen=TAIL_LINES),
             "stderr": deque(maxlen=TAIL_LINES),
         }
+        last_lines: deque[str] = deque(maxlen=WORKLOG_LINES)
         with _open_private(log_path) as log:
             log.write(
                 f"# job {job_id} by {request.technician} at {started.isoformat()}\n"
@@ -209,6 +225,7 @@ class JobRunner:
             def line(stream: str, text: str) -> None:
                 text = mask(text)
                 tails[stream].append(text)
+                last_lines.append(("" if stream == "stdout" else "[stderr] ") + text)
                 log.write(("" if stream == "stdout" else "[stderr] ") + text + "\n")
                 if on_line is not None:
                     on_line(stream, text)
@@ -234,6 +251,7 @@ class JobRunner:
             stdout_tail=tuple(tails["stdout"]),
             stderr_tail=tuple(tails["stderr"]),
             host_key_fingerprint=run.host_key_fingerprint,
+            last_lines=tuple(last_lines),
         )
         self._audit(result)
         return result
@@ -277,6 +295,10 @@ class JobRunner:
         line = json.dumps(result.audit_record(), sort_keys=True) + "\n"
         with self._audit_lock, _open_private(self.audit_path, append=True) as audit:
             audit.write(line)
+
+
+def _cut(line: str) -> str:
+    return line if len(line) <= WORKLOG_LINE_CHARS else line[: WORKLOG_LINE_CHARS - 1] + "…"
 
 
 def _open_private(path: Path, append: bool = False) -> TextIO:

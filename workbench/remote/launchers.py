@@ -43,8 +43,11 @@ _INSTALL = {
         "xfreerdp": "apt install freerdp2-x11",
         "xfreerdp3": "apt install freerdp3-x11",
         "remmina": "apt install remmina remmina-plugin-rdp",
-        "pwsh": "install PowerShell 7 (https://aka.ms/powershell-release?tag=stable)",
-        "x-terminal-emulator": "apt install xterm (or any terminal emulator)",
+        "pwsh": "install PowerShell 7 from https://aka.ms/powershell-release?tag=stable",
+        "x-terminal-emulator": "apt install xterm, or any terminal emulator package",
+        "xterm": "apt install xterm",
+        "gnome-terminal": "apt install gnome-terminal",
+        "konsole": "apt install konsole",
     },
     "darwin": {
         "ssh": "ssh ships with macOS; check your PATH",
@@ -258,18 +261,29 @@ def _xfreerdp(client: str, address: str, user: str | None) -> list[str]:
             "/dynamic-resolution"]  # fmt: skip
 
 
+def missing_programs(plan: Launch, which: Which = shutil.which) -> list[str]:
+    """The programs the planned session needs that are not on PATH, in the order it runs them."""
+    return [p for p in dict.fromkeys((plan.argv[0], *plan.requires)) if which(p) is None]
+
+
+def missing_text(plan: Launch, missing: list[str], platform: str = sys.platform) -> str:
+    """One line naming every missing program and how to install each."""
+    named = "; ".join(f"{program} ({install_hint(program, platform)})" for program in missing)
+    extra = ""
+    if any(program.startswith("xfreerdp") for program in missing):
+        extra = f"; or instead of a terminal and xfreerdp: remmina ({install_hint('remmina')})"
+    programs = "this program is" if len(missing) == 1 else f"these {len(missing)} programs are"
+    return (
+        f"{plan.description} needs programs that are not installed; {programs} missing "
+        f"(not on PATH): {named}{extra}"
+    )
+
+
 def launch(plan: Launch, *, which: Which = shutil.which) -> subprocess.Popen[bytes]:
-    """Start the planned client detached; WorkbenchError naming a missing program."""
-    missing = [p for p in (plan.argv[0], *plan.requires) if which(p) is None]
+    """Start the planned client detached; WorkbenchError naming every missing program."""
+    missing = missing_programs(plan, which)
     if missing:
-        program = missing[0]
-        extra = ""
-        if program.startswith("xfreerdp"):
-            extra = f", or {install_hint('remmina')}"
-        raise WorkbenchError(
-            f"{program} is needed for this session ({plan.description}) but is not installed "
-            f"(not on PATH): {install_hint(program)}{extra}"
-        )
+        raise WorkbenchError(missing_text(plan, missing))
     executable = which(plan.argv[0])
     assert executable is not None  # checked above
     try:

@@ -11,6 +11,7 @@ the secret values to the channel's stdin, so the command shown, logged and audit
 from __future__ import annotations
 
 import base64
+import bisect
 import ipaddress
 import re
 import shlex
@@ -24,6 +25,7 @@ import yaml
 
 from workbench.core import patterns
 from workbench.core.errors import BadInput
+from workbench.core.files import UnreadableFile, read_text_file
 from workbench.core.yaml_loader import open_document
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent.parent / "resources" / "recipes"
@@ -37,6 +39,15 @@ _HOSTNAME = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
 )
 MAX_VALUE_LENGTH = 4096
+# Whole numbers a script can hold (PowerShell [long], a POSIX shell's arithmetic).
+INT_RANGE = (-(2**63), 2**63 - 1)
+# The workbench's own deadline for a job: more than a day is a mistake, not a long job.
+MAX_TIMEOUT_S = 24 * 60 * 60
+# Exit codes a command can end with: POSIX 0-255; Windows an unsigned 32-bit number.
+EXIT_CODE_RANGE = {True: (0, 255), False: (0, 2**32 - 1)}  # key: shell.posix
+MAX_EXIT_CODES = 32
+MAX_TITLE_LENGTH = 120
+_ASCII_INT = re.compile(r"[+-]?[0-9]+")
 SECRET_MASK = "********"
 
 
@@ -54,6 +65,27 @@ class Shell(StrEnum):
     @property
     def posix(self) -> bool:
         return self in (Shell.SH, Shell.BASH)
+
+
+class Target(StrEnum):
+    """Where a recipe runs: the ticket's machine, or a service host this cache names
+    (workbench.services.remote.ServiceHosts): AD tools run on a host with RSAT, FOG tasks on
+    the FOG server, never on the user's PC."""
+
+    ASSET = "asset"
+    DIRECTORY_HOST = "directory-host"
+    FOG_SERVER = "fog-server"
+
+    @property
+    def label(self) -> str:
+        return _TARGET_LABELS[self]
+
+
+_TARGET_LABELS = {
+    Target.ASSET: "the ticket's machine",
+    Target.DIRECTORY_HOST: "the directory host (a server with RSAT)",
+    Target.FOG_SERVER: "the FOG server",
+}
 
 
 class ParamType(StrEnum):
@@ -130,10 +162,11 @@ class Param:
         return None
 
     def _int(self, raw: str, where: str) -> int:
-        try:
-            number = int(raw.strip(), 10)
-        except ValueError:
-            raise BadInput(f"{where}: {raw!r} is not a whole number") from None
+        if not _ASCII_INT.fullmatch(raw.strip()):  # int() would also take "1_000" and "١"
+            raise BadInput(f"{where}: {raw!r} is not a whole number")
+        number = int(raw.strip(), 10)
+        if not INT_RANGE[0] <= number <= INT_RANGE[1]:
+            raise BadInput(f"{where}: {number} is outside the 64-bit range of a script's numbers")
         if self.minimum is not None and number < self.minimum:
             raise BadInput(f"{where}: {number} is below the minimum {self.minimum}")
         if self.maximum is not None and number > self.maximum:
@@ -164,6 +197,7 @@ class Recipe:
     description: str = ""
     expected_output: str = ""
     source: Path | None = None
+    target: Target = Target.ASSET
 
     def param(self, name: str) -> Param:
         for param in self.params:
@@ -329,7 +363,7 @@ def launch(shell: Shell, script: str, arguments: Sequence[str] = ()) -> tuple[st
 
 _TOP_KEYS = {
     "id", "title", "protocol", "shell", "params", "confirm", "timeout", "script", "exit_codes",
-    "description", "expected_output",
+    "description", "expected_output", "target",
 }  # fmt: skip
 _PARAM_KEYS = {
     "type", "required", "default", "description", "pattern", "choices", "min", "max", "keyring",
@@ -368,11 +402,9 @@ def _mapping(node: yaml.Node, problems: _Problems, what: str) -> dict[str, yaml.
 def read_recipe(path: Path) -> tuple[Recipe, str]:
     """One recipe file and its text as read (what an import stores is what was checked)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RecipeError([f"{path}: cannot read: {exc.strerror}"]) from None
-    except UnicodeDecodeError:
-        raise RecipeError([f"{path}: not UTF-8 text"]) from None
+        text = read_text_file(path, "the recipe")
+    except UnreadableFile as exc:
+        raise RecipeError([f"{path}: cannot read: {exc.reason}"]) from None
     return parse_recipe(text, path), text
 
 
@@ -421,7 +453,7 @@ def _build(loader: Any, root: yaml.Node, problems: _Problems) -> Recipe | None:
             return ""
         return value
 
-    def enum(key: str, kind: type[Protocol] | type[Shell]) -> Any:
+    def enum(key: str, kind: type[Protocol] | type[Shell] | type[Target]) -> Any:
         raw = text(key)
         try:
             return kind(raw)
@@ -435,18 +467,37 @@ def _build(loader: Any, root: yaml.Node, problems: _Problems) -> Recipe | None:
     if recipe_id and not _RECIPE_ID.match(recipe_id):
         problems.add(top["id"], f"id {recipe_id!r} must be lowercase words joined by . or -")
     protocol = enum("protocol", Protocol)
+    target = enum("target", Target) if "target" in top else Target.ASSET
+    title = text("title")
+    if "\n" in title.strip() or len(title) > MAX_TITLE_LENGTH:
+        problems.add(top["title"], f"'title' must be one line of at most {MAX_TITLE_LENGTH} "
+                     "characters (the console lists it)")  # fmt: skip
     shell = enum("shell", Shell)
     script = text("script")
     params = _params(loader, top.get("params"), problems, shell)
     confirm = _flag(loader, top.get("confirm"), problems, "confirm")
     timeout = _int_node(loader, top.get("timeout"), problems, "timeout", 300)
-    if timeout <= 0:
-        problems.add(top.get("timeout"), "'timeout' must be a positive number of seconds")
-    ok_codes, reboot_codes = _exit_codes(loader, top.get("exit_codes"), problems)
-    names = {p.name for p in params}
+    if not 0 < timeout <= MAX_TIMEOUT_S:
+        problems.add(
+            top.get("timeout"),
+            f"'timeout' must be 1 to {MAX_TIMEOUT_S} seconds (24 h), not {_shown_int(timeout)}",
+        )
+    ok_codes, reboot_codes = _exit_codes(loader, top.get("exit_codes"), problems, shell)
+    if params:
+        _check_params_used(top["params"], params, script, problems)
+    # Declared, valid or not: a parameter refused for its spec is not "unknown" in the script.
+    declared = top.get("params")
+    names = {
+        key.value
+        for key, _value in (declared.value if isinstance(declared, yaml.MappingNode) else ())
+        if isinstance(key, yaml.ScalarNode)
+    }
     quoted = set(_quoted_placeholders(shell, script)) if shell else set()
+    scan = _CommandScan(shell, script) if shell else None
+    line, counted = 1, 0
     for match in _PLACEHOLDER.finditer(script):
-        line = script.count("\n", 0, match.start()) + 1
+        line += script.count("\n", counted, match.start())
+        counted = match.start()
         if match.group(1) not in names:
             problems.add(top["script"], f"script line {line}: unknown parameter {match.group(0)}")
         elif match.start() in quoted:
@@ -455,13 +506,13 @@ def _build(loader: Any, root: yaml.Node, problems: _Problems) -> Recipe | None:
                 f"script line {line}: {match.group(0)} is inside quotes; the workbench quotes "
                 "values itself, so put placeholders outside quotes",
             )
-        elif why := evaluated_placeholder(shell, script, match.start()) if shell else None:
+        elif why := scan.why(match.start()) if scan else None:
             problems.add(top["script"], f"script line {line}: {match.group(0)} {why}")
-    if problems.items or protocol is None or shell is None:
+    if problems.items or protocol is None or shell is None or target is None:
         return None
     return Recipe(
         id=recipe_id,
-        title=text("title"),
+        title=title.strip(),
         protocol=protocol,
         shell=shell,
         script=script,
@@ -473,6 +524,7 @@ def _build(loader: Any, root: yaml.Node, problems: _Problems) -> Recipe | None:
         description=text("description", required=False),
         expected_output=text("expected_output", required=False),
         source=problems.path,
+        target=target,
     )
 
 
@@ -508,42 +560,145 @@ _COMMAND_STARTS = re.compile(
 )
 # PowerShell: statements; parentheses hold expressions, where a string is only a value.
 _STATEMENT_STARTS = re.compile(r"(?:^|[;|{}]|(?<!`)\n)")
-_HERE_STRING = re.compile(r"@[\"'][ \t]*\n.*?\n[\"']@", re.S)
+_HERE_STRING_OPENS = re.compile(r"@[\"'][ \t]*\n")
+_HERE_STRING_CLOSES = re.compile(r"\n[\"']@")
 _SCRIPTBLOCK = re.compile(r"\[scriptblock\]::create", re.I)
 
 
+# A command start is at most this long plus the one character its lookahead reads (`else`).
+_LONGEST_START = 6
+
+
+class _CommandScan:
+    """Why placeholders could become code (see `why`), asked in script order: the script is
+    read once, left to right. (Reading it again from the start for every placeholder made a
+    200 KB script take minutes.)"""
+
+    def __init__(self, shell: Shell, script: str) -> None:
+        self.shell = shell
+        # Other placeholders count as plain words (their braces are no shell grammar); the
+        # mask keeps every offset.
+        self.masked = _PLACEHOLDER.sub(lambda m: "v" * len(m.group(0)), script)
+        self.starts = _STATEMENT_STARTS if shell is Shell.POWERSHELL else _COMMAND_STARTS
+        self.here_strings = _here_strings(script) if shell is Shell.POWERSHELL else []
+        self._resume = 0  # where the search for command starts goes on
+        self._settled = 0  # end of the last command start that more text cannot change
+        self._command = _Command(-1)
+
+    def why(self, at: int) -> str | None:
+        """Why the placeholder at offset `at` could become code, or None for a plain word: the
+        command it stands in runs text as code, it is the command itself (POSIX and cmd: a
+        PowerShell string there is only a value), or it is inside a PowerShell here-string,
+        where quotes are literal and $(…) runs. Offsets must come in increasing order."""
+        index = bisect.bisect_right(self.here_strings, (at, len(self.masked)))
+        if index and self.here_strings[index - 1][0] < at < self.here_strings[index - 1][1]:
+            return 'is inside a here-string (@"…"@), where $(…) in a value runs'
+        start = self._command_start(at)
+        if start != self._command.start:
+            self._command = _Command(start)
+        command = self._command
+        command.read(self.masked, at, self.shell)
+        if not command.words:
+            if self.shell is Shell.POWERSHELL:
+                return None
+            return "is where a command name goes: a value may not choose what runs"
+        if self.shell.posix and command.runner is not None and command.options_after_runner:
+            return f"is the command {command.runner} runs: a value may not choose what runs"
+        if command.evaluating:
+            return f"is given to {min(command.evaluating)}, which runs text as code"
+        if self.shell is Shell.POWERSHELL and command.scriptblock:
+            return "is given to [scriptblock]::Create, which runs text as code"
+        return None
+
+    def _command_start(self, at: int) -> int:
+        """Where the command holding offset `at` starts, as if the script ended at `at`."""
+        last = self._settled
+        for match in self.starts.finditer(self.masked, self._resume, at):
+            if match.end() < at - 1:  # its lookahead read text before `at`: final
+                self._settled = self._resume = match.end()
+            last = match.end()
+        self._resume = max(self._settled, at - _LONGEST_START - 1)
+        return last
+
+
+class _Command:
+    """The words of one simple command (or PowerShell statement) read so far."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.read_to = start  # text before this is in `done` (its last word may go on)
+        self.done = 0  # words that ended (a blank followed them)
+        self.evaluating_done: set[str] = set()
+        self.runner_done: str | None = None  # the last runner word
+        self.options_done = True  # every ended word after that runner is an option
+        self.scriptblock = False
+        # For the text up to the offset last asked about (the last word may be unfinished):
+        self.words = 0
+        self.evaluating: set[str] = set()
+        self.runner: str | None = None
+        self.options_after_runner = True
+
+    def read(self, masked: str, at: int, shell: Shell) -> None:
+        chunk = masked[self.read_to : at]
+        words = chunk.split()
+        ended = words if not chunk or chunk[-1].isspace() else words[:-1]
+        for word in ended:
+            self._add(word, shell)
+        self.read_to = at - (len(words[-1]) if len(ended) < len(words) else 0)
+        if shell is Shell.POWERSHELL and not self.scriptblock:
+            back = max(self.start, at - len(chunk) - len("[scriptblock]::create"))
+            self.scriptblock = bool(_SCRIPTBLOCK.search(masked, back, at))
+        self.words, self.evaluating = self.done, set(self.evaluating_done)
+        runner, options = self.runner_done, self.options_done
+        if len(ended) < len(words):  # the unfinished word, as the text ends at `at`
+            last = words[-1]
+            self.words += 1
+            self.evaluating |= _evaluating(last, shell)
+            if _is_runner(last, self.done, shell):
+                runner, options = last, True
+            elif runner is not None:
+                options = options and last.startswith("-")
+        self.runner = runner
+        self.options_after_runner = options
+
+    def _add(self, word: str, shell: Shell) -> None:
+        self.evaluating_done |= _evaluating(word, shell)
+        if _is_runner(word, self.done, shell):
+            self.runner_done, self.options_done = word, True
+        elif self.runner_done is not None:
+            self.options_done = self.options_done and word.startswith("-")
+        self.done += 1
+
+
+def _evaluating(word: str, shell: Shell) -> set[str]:
+    name = word.strip("'\"").lower()
+    return {name, name.rsplit("/", 1)[-1]} & _EVALUATING[shell]
+
+
+def _is_runner(word: str, index: int, shell: Shell) -> bool:
+    """sudo, nice, timeout, $SUDO…: their first word that is not an option is a command."""
+    if not shell.posix:
+        return False
+    return (index == 0 and word.strip('"').startswith("$")) or word.rsplit("/", 1)[-1] in _RUNNERS
+
+
+def _here_strings(script: str) -> list[tuple[int, int]]:
+    """The spans of PowerShell here-strings, each from its @" to its "@ (a regex with a lazy
+    `.*?` would scan to the end again for every opening without a close)."""
+    spans: list[tuple[int, int]] = []
+    position = 0
+    while opening := _HERE_STRING_OPENS.search(script, position):
+        closing = _HERE_STRING_CLOSES.search(script, opening.end())
+        if closing is None:
+            break
+        spans.append((opening.start(), closing.end()))
+        position = closing.end()
+    return spans
+
+
 def evaluated_placeholder(shell: Shell, script: str, at: int) -> str | None:
-    """Why the placeholder at offset `at` could become code, or None for a plain word: the
-    command it stands in runs text as code, it is the command itself (POSIX and cmd: a
-    PowerShell string there is only a value), or it is inside a PowerShell here-string,
-    where quotes are literal and $(…) runs."""
-    if shell is Shell.POWERSHELL:
-        for block in _HERE_STRING.finditer(script):
-            if block.start() < at < block.end():
-                return 'is inside a here-string (@"…"@), where $(…) in a value runs'
-    # Other placeholders count as plain words here (their braces are no shell grammar).
-    masked = _PLACEHOLDER.sub(lambda m: "v" * len(m.group(0)), script[:at])
-    starts = _STATEMENT_STARTS if shell is Shell.POWERSHELL else _COMMAND_STARTS
-    start = max((m.end() for m in starts.finditer(masked)), default=0)
-    words = masked[start:].split()
-    if not words:
-        if shell is Shell.POWERSHELL:
-            return None
-        return "is where a command name goes: a value may not choose what runs"
-    names = {w.strip("'\"").lower() for w in words}
-    names |= {name.rsplit("/", 1)[-1] for name in names}
-    if shell.posix:
-        # sudo, nice, timeout, $SUDO…: their first word that is not an option is a command.
-        runs = [n for n, w in enumerate(words) if (n == 0 and w.strip('"').startswith("$"))
-                or w.rsplit("/", 1)[-1] in _RUNNERS]  # fmt: skip
-        if runs and all(w.startswith("-") for w in words[runs[-1] + 1 :]):
-            return f"is the command {words[runs[-1]]} runs: a value may not choose what runs"
-    evaluating = sorted(_EVALUATING[shell] & names)
-    if evaluating:
-        return f"is given to {evaluating[0]}, which runs text as code"
-    if shell is Shell.POWERSHELL and _SCRIPTBLOCK.search(masked[start:]):
-        return "is given to [scriptblock]::Create, which runs text as code"
-    return None
+    """Why the placeholder at offset `at` could become code (see `_CommandScan.why`)."""
+    return _CommandScan(shell, script).why(at)
 
 
 def _quoted_placeholders(shell: Shell, script: str) -> list[int]:
@@ -597,8 +752,13 @@ def _int_node(
     return value
 
 
+def _shown_int(number: int) -> str:
+    """A number for a message: one past 64 bits by its size, not by its 5,000 digits."""
+    return str(number) if INT_RANGE[0] <= number <= INT_RANGE[1] else "a number past 64 bits"
+
+
 def _exit_codes(
-    loader: Any, node: yaml.Node | None, problems: _Problems
+    loader: Any, node: yaml.Node | None, problems: _Problems, shell: Shell | None
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     if node is None:
         return (0,), ()
@@ -614,11 +774,49 @@ def _exit_codes(
         ):
             problems.add(value_node, f"exit_codes.{key} must be a list of whole numbers")
             continue
+        if _bad_exit_codes(key, value, value_node, problems, shell):
+            continue
         result[key] = tuple(value)
     overlap = set(result["ok"]) & set(result["reboot"])
     if overlap:
         problems.add(node, f"exit_codes: {sorted(overlap)} listed as both ok and reboot")
     return result["ok"], result["reboot"]
+
+
+def _bad_exit_codes(
+    key: str, codes: list[int], node: yaml.Node, problems: _Problems, shell: Shell | None
+) -> bool:
+    """Adds the problems of one exit code list; True if it has any."""
+    before = len(problems.items)
+    where = f"exit_codes.{key}"
+    if len(codes) > MAX_EXIT_CODES:
+        problems.add(node, f"{where} lists {len(codes)} codes; at most {MAX_EXIT_CODES}")
+    elif key == "ok" and not codes:
+        problems.add(node, f"{where} is empty: no run could ever succeed")
+    low, high = EXIT_CODE_RANGE[shell is None or shell.posix]
+    system = "a POSIX shell" if shell is None or shell.posix else "Windows"
+    items = node.value if isinstance(node, yaml.SequenceNode) else []
+    for index, code in enumerate(codes[:MAX_EXIT_CODES]):
+        at = items[index] if index < len(items) else node
+        if not low <= code <= high:
+            problems.add(at, f"{where}: {_shown_int(code)} is no exit code of {system} "
+                         f"({low}-{high})")  # fmt: skip
+        elif code in codes[:index]:
+            problems.add(at, f"{where}: {code} is listed twice")
+    return len(problems.items) > before
+
+
+def _check_params_used(
+    node: yaml.Node, params: tuple[Param, ...], script: str, problems: _Problems
+) -> None:
+    """A parameter the script never uses is a typo or a leftover: the value asked for would
+    do nothing."""
+    used = {match.group(1) for match in _PLACEHOLDER.finditer(script)}
+    keys = {k.value: k for k, _v in node.value if isinstance(k, yaml.ScalarNode)}
+    for param in params:
+        if param.name not in used:
+            problems.add(keys.get(param.name, node), f"parameter {param.name!r} is not used "
+                         f"in the script (no {{{{{param.name}}}}})")  # fmt: skip
 
 
 def _params(
@@ -655,13 +853,21 @@ def _param(
         choices = ", ".join(t.value for t in ParamType)
         problems.add(spec.get("type", node), f"{where}: 'type' must be one of {choices}")
         return None
-    _check_type_options(kind, spec, values, problems, where)
+    _check_type_options(kind, spec, values, problems, where, shell)
     _check_secret(kind, node, spec, values, problems, where, shell)
     if not isinstance(values.get("required", False), bool):
         problems.add(spec["required"], f"{where}: 'required' must be true or false")
     default = values.get("default")
     if default is not None and not isinstance(default, str | int):
         problems.add(spec["default"], f"{where}: 'default' must be text or a number")
+    if default is not None and values.get("required") is True:
+        problems.add(spec["default"], f"{where}: a required parameter has no use for a "
+                     "default (it is always given); drop one of them")  # fmt: skip
+    if "options" in values and kind not in _OPERANDS:
+        problems.add(spec["options"], f"{where}: 'options' is for types string, path and "
+                     "hostname (other values never start an option)")  # fmt: skip
+    if not isinstance(values.get("description", ""), str):
+        problems.add(spec["description"], f"{where}: 'description' must be text")
     if len(problems.items) > before:
         return None
     param = Param(
@@ -694,6 +900,7 @@ def _check_type_options(
     values: dict[str, Any],
     problems: _Problems,
     where: str,
+    shell: Shell | None,
 ) -> None:
     pattern = values.get("pattern")
     if pattern is not None:
@@ -713,12 +920,40 @@ def _check_type_options(
     ):
         problems.add(spec.get("choices", spec.get("type")), f"{where}: type choice needs "
                      "'choices', a non-empty list of text")  # fmt: skip
+    elif kind is ParamType.CHOICE and isinstance(choices, list):
+        _check_choices(choices, spec["choices"], problems, where, shell)
+    bounds: dict[str, int] = {}
     for bound in ("min", "max"):
         value = values.get(bound)
-        if bound in values and (
-            kind is not ParamType.INT or not isinstance(value, int) or isinstance(value, bool)
-        ):
+        if bound not in values:
+            continue
+        if kind is not ParamType.INT or not isinstance(value, int) or isinstance(value, bool):
             problems.add(spec[bound], f"{where}: {bound!r} is a whole number, for type int only")
+        elif not INT_RANGE[0] <= value <= INT_RANGE[1]:
+            problems.add(spec[bound], f"{where}: {bound!r} is {_shown_int(value)}, outside the "
+                         "64-bit range of a script's numbers")  # fmt: skip
+        else:
+            bounds[bound] = value
+    if len(bounds) == 2 and bounds["min"] > bounds["max"]:
+        problems.add(spec["min"], f"{where}: 'min' {bounds['min']} is above 'max' "
+                     f"{bounds['max']}: no value could be given")  # fmt: skip
+
+
+def _check_choices(
+    choices: list[str], node: yaml.Node, problems: _Problems, where: str, shell: Shell | None
+) -> None:
+    items = node.value if isinstance(node, yaml.SequenceNode) else []
+    seen: set[str] = set()
+    for index, choice in enumerate(choices):
+        at = items[index] if index < len(items) else node
+        if not choice.strip() or "\n" in choice or "\r" in choice or "\x00" in choice:
+            problems.add(at, f"{where}: choice {choice!r} must be one non-empty line")
+        elif choice in seen:
+            problems.add(at, f"{where}: choice {choice!r} is listed twice")
+        elif shell is Shell.CMD and not _CMD_PLAIN.match(choice):
+            problems.add(at, f"{where}: choice {choice!r} cannot be passed to cmd (only letters, "
+                         "digits and . _ : / \\ -)")  # fmt: skip
+        seen.add(choice)
 
 
 def _check_secret(
@@ -761,6 +996,14 @@ class RecipeLibrary:
 
     def __iter__(self) -> Iterator[Recipe]:
         return iter(sorted(self.recipes.values(), key=lambda r: r.id))
+
+    def default_for(self, protocol: Protocol | None) -> Recipe | None:
+        """The recipe to start with on a machine reached by ``protocol``: its diagnostics,
+        else another that only reads, else any for the machine (never a directory or FOG
+        recipe, never by the alphabet alone)."""
+        mine = [r for r in self if r.target is Target.ASSET and r.protocol is protocol]
+        ranked = sorted(mine, key=lambda r: (not r.id.endswith(".diagnostics"), r.confirm))
+        return ranked[0] if ranked else None
 
 
 def read_recipes(files: Iterable[Path]) -> tuple[list[tuple[Recipe, str]], list[str]]:

@@ -20,6 +20,7 @@ from pathlib import Path
 import paramiko
 
 from workbench.core.errors import BadInput
+from workbench.core.files import check_regular_file
 from workbench.remote.hostkeys import KnownHosts, fingerprint
 from workbench.remote.outcome import Outcome, RunResult
 
@@ -57,13 +58,12 @@ class SshAuth:
             raise BadInput("no way to log in: give an identity file, the agent or a password")
         if self.identity is None:
             return None
+        check_regular_file(self.identity, "the identity file")  # missing, a pipe, a device
         try:
             # paramiko hands it to cryptography, which wants bytes (a str raises TypeError);
             # the stubs still say str.
             passphrase = None if self.passphrase is None else self.passphrase.encode("utf-8")
             return paramiko.PKey.from_path(self.identity, password=passphrase)  # type: ignore[arg-type]
-        except FileNotFoundError:
-            raise BadInput(f"identity file {self.identity} does not exist") from None
         except PermissionError:
             raise BadInput(f"identity file {self.identity} is not readable") from None
         except paramiko.PasswordRequiredException:

@@ -24,6 +24,7 @@ from winrm.exceptions import InvalidCredentialsError, WinRMError, WinRMOperation
 from winrm.protocol import Protocol
 
 from workbench.core.errors import BadInput
+from workbench.core.files import check_regular_file
 from workbench.remote.outcome import Outcome, RunResult
 from workbench.remote.ssh import LineCallback, LineSplitter, classify
 
@@ -107,6 +108,10 @@ def run_command(
 ) -> RunResult:
     """Open a shell, run ``command``, stream its output; the deadline covers connecting too."""
     target.check()
+    for path, what in ((target.ca_file, "the CA file"), (target.cert_pem, "the certificate"),
+                       (target.cert_key_pem, "the certificate's key")):  # fmt: skip
+        if path is not None:
+            check_regular_file(path, what)  # a pipe or a device would never end
     cancel = cancel or threading.Event()
     deadline = time.monotonic() + timeout_s
     where = f"{target.username}@{target.endpoint}"

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from workbench.core.errors import BadInput
+from workbench.core.errors import BadInput, Problems
 from workbench.core.imports import ImportReport
 from workbench.core.models import Role, Site, Technician
 from workbench.core.policy import policy_from_text
 from workbench.services import csv_import
 from workbench.services.policy import digest, read_policy_file
 from workbench.store import Store, sync_state
-from workbench.sync import admin, imports
+from workbench.sync import admin, central, imports
 from workbench.sync.admin import AuditEvent
 
 # What people read for a role; the internal values stay in the database and the CLI.
@@ -71,14 +71,8 @@ _OUTCOME_LABELS = {"ok": "OK", "auth_failed": "Sign-in failed"}
 AUDIT_LIMIT = 1000  # events read at once, newest first (as `central audit`)
 
 
-class FileProblems(BadInput):
-    """A file that does not check: nothing was stored. `summary` says so in one line,
-    `lines` are its problems, each located (FILE:LINE: reason)."""
-
-    def __init__(self, summary: str, lines: Sequence[str]) -> None:
-        super().__init__("\n".join([summary, *lines]))
-        self.summary = summary
-        self.lines = tuple(lines)
+class FileProblems(Problems):
+    """A file that does not check: nothing was stored; its `lines` are located (FILE:LINE:)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +157,7 @@ def central_url_of(store: Store) -> str:
     """The central database this cache is connected to (its password is in the keyring)."""
     with store.read() as db:
         url = sync_state.state(db).central_url
+        central.use_cache_key(central.cache_key(db))  # its password is this cache's entry
     if not url:
         raise BadInput(
             "this cache is not connected to a central database: connect it first "

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from workbench.core.errors import BadInput
+from workbench.core.files import check_regular_file, refuse_binary
 from workbench.core.imports import AssetRecord, Refusal, RequesterRecord, SiteRecord
 from workbench.core.models import AssetStatus
 from workbench.sync.admin import check_email, check_timezone
@@ -81,9 +82,9 @@ def _normal(name: str) -> str:
 
 # --- dates --------------------------------------------------------------------------------
 
-_ISO = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T].*)?")
-_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?: .*)?")
-_SLASHED = re.compile(r"(\d{1,2})([/-])(\d{1,2})\2(\d{4})(?: .*)?")
+_ISO = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T].*)?", re.ASCII)
+_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?: .*)?", re.ASCII)
+_SLASHED = re.compile(r"(\d{1,2})([/-])(\d{1,2})\2(\d{4})(?: .*)?", re.ASCII)
 DATE_FORMS = "YYYY-MM-DD, DD.MM.YYYY, DD/MM/YYYY or MM/DD/YYYY"
 
 
@@ -412,12 +413,14 @@ def parse_mappings(given: Iterable[str]) -> dict[str, str]:
 
 
 def _decode(path: Path) -> str:
+    check_regular_file(path, "the CSV file")  # a device or a pipe would never end
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise BadInput(f"{path.name} is UTF-16 text: save or export it as CSV UTF-8")
+    refuse_binary(data, path, "the CSV file")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -2,19 +2,22 @@
 
 What exists (sites, people, hardware, ticket templates) comes from resources/demo.yaml; the SLA
 policy decides priorities, queues and due times. Each ticket's story (pick-up, waits,
-escalations, resolution, closing) is drawn in full and cut at `now`, so old tickets are closed
-and recent ones still open, and every field agrees with the lifecycle rules. The same seed and
-`now` always give the same data.
+escalations, resolution, closing) is told through core.lifecycle, the rules the product itself
+applies, and cut at `now`: old tickets are closed, recent ones still open, and every ticket and
+worklog is one the product could have written. The work is paced by each ticket's SLA target,
+so most open tickets are within it and a few breach. The same seed and `now` always give the
+same data.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import math
 import random
 import string
 from bisect import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,11 +31,11 @@ import yaml
 
 from workbench.core.calendar import BusinessCalendar
 from workbench.core.errors import BadInput, WorkbenchError
+from workbench.core.lifecycle import Change, Lifecycle, opening_event
 from workbench.core.models import (
     Asset,
     AssetStatus,
     Channel,
-    Pause,
     Priority,
     Requester,
     Role,
@@ -54,6 +57,9 @@ from workbench.store import Store
 
 MAX_TICKETS = 1_000_000
 HISTORY_DAYS = 120
+# One requester per two tickets (about what a desk sees in four months), within these bounds:
+# the hostname patterns have room for this many people per site and department.
+MIN_PEOPLE, MAX_PEOPLE = 200, 25_000
 # Tickets per load_snapshot call. Each call rebuilds the whole search index, so batches are
 # large; they only bound memory (about 2.7 GB at the peak of a 250,000-ticket batch).
 _BATCH = 250_000
@@ -61,13 +67,18 @@ _MIN_AGE = 30 * 60  # the newest ticket is this old, so its first worklog lines 
 _OPENS, _CLOSES = 8, 17  # office hours in which people pick up, resume and finish work
 _HOUR = 3600
 _DAY = 86400
-_MAX_WORKLOG = 6
-# How much faster than usual a ticket of each priority is worked.
-_PACE = {Priority.P1: 0.25, Priority.P2: 0.5, Priority.P3: 1.0, Priority.P4: 1.4}
-_STUCK = 0.04  # share of tickets that stall for weeks (they fill the breaching list)
-_STALL_DAYS = (5, 60)
+# How long a ticket's work takes, as a share of its resolve target (of running clock): some
+# are done in about their category's usual hours (most of them on the first call), the rest
+# take a share of the target, a few run late and fewer stall far beyond it.
+_QUICK = 0.4
+_SHARE = (0.1, 1.0)
+_LATE, _LATE_SHARE = 0.03, (1.02, 1.8)
+_STUCK, _STUCK_SHARE = 0.01, (1.8, 4.0)
 _REOPEN = 0.03
-_WAIT_HOURS = {WaitReason.CUSTOMER: 30.0, WaitReason.VENDOR: 90.0, WaitReason.PARTS: 140.0}
+_CLOSE_AFTER_DAYS = (1.5, 5.0)  # resolved tickets are closed after a few days
+_CALLER_SPREAD = 0.6
+_REMEMBERED_SUMS = 64  # how unevenly people call the desk
+_WAIT_HOURS = {WaitReason.CUSTOMER: 20.0, WaitReason.VENDOR: 50.0, WaitReason.PARTS: 90.0}
 _FIELDS = frozenset({"first", "name", "dept", "site"})
 _ASSET_FIELDS = frozenset({"hostname", "tag", "serial", "model", "maker", "os"})
 _DIGITS = string.digits
@@ -112,8 +123,8 @@ class _TechSpec:
 @dataclass(frozen=True, slots=True)
 class _AssetType:
     name: str
-    share: float
-    personal: bool
+    per_person: float | None  # a personal kind: the chance that someone has one
+    people_per_asset: int | None  # a shared kind: one per this many people
     hostname: str
 
 
@@ -224,6 +235,19 @@ def _weights(data: dict[Any, Any], kind: type[Any]) -> tuple[tuple[Any, float], 
     return tuple((kind(key), float(weight)) for key, weight in data.items())
 
 
+def _asset_type(name: str, data: dict[str, Any]) -> _AssetType:
+    personal, shared = data.get("per_person"), data.get("people_per_asset")
+    if (personal is None) == (shared is None):
+        raise ValueError(f"asset type {name} needs either per_person or people_per_asset")
+    per_person = None if personal is None else float(personal)
+    people_per_asset = None if shared is None else int(shared)
+    if not (per_person is None or 0 <= per_person <= 1) or not (
+        people_per_asset is None or people_per_asset >= 1
+    ):
+        raise ValueError(f"asset type {name}: per_person is a chance, people_per_asset >= 1")
+    return _AssetType(name, per_person, people_per_asset, str(data["hostname"]))
+
+
 def _recipe(data: dict[str, Any]) -> DemoRecipe:
     sites = tuple(
         _SiteSpec(
@@ -256,10 +280,7 @@ def _recipe(data: dict[str, Any]) -> DemoRecipe:
     for tech in technicians:
         if set(tech.sites) - codes:
             raise ValueError(f"technician {tech.login} names unknown sites")
-    kinds = {
-        str(name): _AssetType(str(name), float(t["share"]), bool(t["personal"]), str(t["hostname"]))
-        for name, t in data["asset_types"].items()
-    }
+    kinds = {str(name): _asset_type(str(name), t) for name, t in data["asset_types"].items()}
     models = tuple(
         _Model(
             str(m["type"]),
@@ -339,14 +360,20 @@ def load_recipe(path: Path | None = None) -> DemoRecipe:
 
 @dataclass(frozen=True, slots=True)
 class _RememberingCalendar(BusinessCalendar):
-    """The same business calendar, computing each day's working window only once.
+    """The same business calendar, computing each day's working window only once and
+    remembering the latest sums.
 
     Seeding asks for the windows of the same ~130 days for every ticket; working them out
-    (time-zone conversions) is most of the cost of a due time. Should the calendar stop using
-    `_window`, this only gets slower, never different.
+    (time-zone conversions) is most of the cost of a due time. And each lifecycle step of a
+    ticket recomputes its due times, mostly from the same start, minutes and pauses as the
+    step before. Should the calendar stop using `_window`, this only gets slower, never
+    different.
     """
 
     windows: dict[date, tuple[datetime, datetime] | None] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+    sums: dict[tuple[datetime, float], datetime] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
 
@@ -357,6 +384,16 @@ class _RememberingCalendar(BusinessCalendar):
             window = self.windows[day] = BusinessCalendar._window(self, day)
             return window
 
+    def add(self, start: datetime, minutes: float) -> datetime:
+        key = (start, minutes)
+        try:
+            return self.sums[key]
+        except KeyError:
+            if len(self.sums) >= _REMEMBERED_SUMS:  # only the current ticket's are asked again
+                self.sums.clear()
+            moment = self.sums[key] = BusinessCalendar.add(self, start, minutes)
+            return moment
+
 
 def _zoned_targets(policy: SlaPolicy, timezone: str) -> dict[Priority, SlaTarget]:
     """The policy's targets with their business calendars in `timezone`, remembering days."""
@@ -364,10 +401,9 @@ def _zoned_targets(policy: SlaPolicy, timezone: str) -> dict[Priority, SlaTarget
     for priority, target in policy.targets.items():
         calendar = target.calendar
         if not calendar.always:
-            calendar = _RememberingCalendar(
-                timezone, calendar.workdays, calendar.start, calendar.end, calendar.holidays
-            )
-        targets[priority] = SlaTarget(target.response_minutes, target.resolve_minutes, calendar)
+            fields = {f.name: getattr(calendar, f.name) for f in dataclasses.fields(calendar)}
+            calendar = _RememberingCalendar(**{**fields, "timezone": timezone})
+        targets[priority] = dataclasses.replace(target, calendar=calendar)
     return targets
 
 
@@ -433,51 +469,30 @@ def _fill_unique(pattern: str, rng: _Random, purchased: date, taken: set[str]) -
 
 # -- one ticket's story --------------------------------------------------------------------
 
-# Worklog lines compete for the at most six a ticket keeps; lower ranks win.
-_RANK_OPENED, _RANK_KEY, _RANK_STEP, _RANK_WORK, _RANK_CLOSE = range(5)
+
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 class _Story:
-    """The lifecycle steps of one ticket applied in time order until one lies beyond `now`.
+    """One ticket's life as the product records it, cut at `now`.
 
-    Each step changes the fields as core.lifecycle does (pauses, responded_at, ...); once a
-    step is past `now` the story has ended and later steps change nothing.
+    Every change of the ticket is a core.lifecycle action, whose worklog events are logged as
+    the service logs them; notes, calls and time come in between. Steps are taken in time
+    order; once one would lie beyond `now` the story has ended and later steps do nothing.
+    Its due times are in the site's zone: `lifecycle` holds the policy with zoned calendars.
     """
 
-    __slots__ = (
-        "assignee",
-        "closed_at",
-        "ended",
-        "log",
-        "now",
-        "pauses",
-        "queue",
-        "resolution",
-        "resolved_at",
-        "responded_at",
-        "status",
-        "t",
-        "tier",
-        "updated",
-        "wait_reason",
-    )
+    __slots__ = ("ended", "last", "lifecycle", "log", "now", "t", "ticket")
 
-    def __init__(self, now: int, created: int, tier: int, queue: str) -> None:
+    def __init__(self, lifecycle: Lifecycle, ticket: Ticket, now: int, intake: str) -> None:
+        self.lifecycle = lifecycle
+        self.ticket = ticket
         self.now = now
-        self.t = created
-        self.updated = created
+        self.t = self.last = int(ticket.created_at.timestamp())
         self.ended = False
-        self.status = Status.NEW
-        self.tier = tier
-        self.queue = queue
-        self.assignee: str | None = None
-        self.wait_reason: WaitReason | None = None
-        self.resolution: str | None = None
-        self.responded_at: int | None = None
-        self.resolved_at: int | None = None
-        self.closed_at: int | None = None
-        self.pauses: list[tuple[int, int | None]] = []
-        self.log: list[tuple[int, int, WorklogKind, str, str, int]] = []
+        opened = opening_event(ticket)
+        self.log = [(self.t, opened.kind, intake, opened.text, opened.minutes)]
 
     def reach(self, when: int) -> bool:
         """Move the clock to `when` (always forward); False, for good, once past now."""
@@ -490,102 +505,56 @@ class _Story:
         self.t = when
         return True
 
-    def entry(
-        self, when: int, rank: int, kind: WorklogKind, author: str, text: str, minutes: int = 0
-    ) -> None:
+    def running(self, minutes: float) -> int:
+        """The moment the ticket's SLA clock has run `minutes` since it opened (the waits so
+        far not counted): where work paced by the SLA target happens."""
+        ticket = self.ticket
+        calendar = self.lifecycle.policy.target(ticket.priority).calendar
+        return int(
+            due_time(calendar, ticket.created_at, round(minutes), ticket.sla_pauses).timestamp()
+        )
+
+    def _apply(self, when: int, actor: str, action: Callable[[datetime], Change]) -> None:
         if self.reach(when):
-            self.log.append((self.t, rank, kind, author, text, minutes))
+            change = action(_at(self.t))
+            self.ticket = change.ticket
+            self.log.extend((self.t, e.kind, actor, e.text, e.minutes) for e in change.events)
+            self.last = self.t
 
-    def _change(self, status: Status, author: str, rank: int | None, detail: str = "") -> None:
-        """Move to `status`; log it unless it is routine (rank None: picking up, resuming)."""
-        if rank is not None:
-            text = f"{self.status.label} → {status.label}"
-            self.log.append(
-                (
-                    self.t,
-                    rank,
-                    WorklogKind.STATUS_CHANGE,
-                    author,
-                    f"{text}: {detail}" if detail else text,
-                    0,
-                )
-            )
-        self.status = status
-        self.updated = self.t
-
-    def _close_pause(self) -> None:
-        if self.pauses and self.pauses[-1][1] is None:
-            self.pauses[-1] = (self.pauses[-1][0], self.t)
-
-    def assign(self, when: int, login: str) -> None:
+    def note(self, when: int, kind: WorklogKind, actor: str, text: str, minutes: int) -> None:
+        """A note, call or time entry; its minutes no more than have passed since the last."""
         if self.reach(when):
-            self.assignee = login
-            self._change(Status.ASSIGNED, login, None)
+            minutes = max(1, min(minutes, (self.t - self.last) // 60))
+            self.log.append((self.t, kind, actor, text, minutes))
+            self.last = self.t
+
+    def assign(self, when: int, actor: str, login: str) -> None:
+        self._apply(when, actor, lambda at: self.lifecycle.assign(self.ticket, login, at, None))
 
     def start(self, when: int, actor: str) -> None:
-        if self.reach(when):
-            self.assignee = self.assignee or actor
-            self.wait_reason = None
-            self.responded_at = self.responded_at or self.t
-            self._close_pause()
-            self._change(Status.IN_PROGRESS, actor, None)
+        self._apply(when, actor, lambda at: self.lifecycle.start(self.ticket, actor, at, None))
 
-    def wait(self, when: int, reason: WaitReason, note: str, actor: str) -> None:
-        if self.reach(when):
-            self.wait_reason = reason
-            self.responded_at = self.responded_at or self.t
-            self.pauses.append((self.t, None))
-            self._change(Status.WAITING, actor, _RANK_STEP, f"for {reason.value} — {note}")
+    def wait(self, when: int, actor: str, reason: WaitReason, note: str) -> None:
+        self._apply(
+            when, actor, lambda at: self.lifecycle.wait(self.ticket, reason, note, at, None)
+        )
 
-    def escalate(
-        self, when: int, tier: int, queue: str, reason: str, actor: str, assignee: str | None
-    ) -> None:
-        if self.reach(when):
-            self.tier, self.queue, self.assignee = tier, queue, assignee
-            self.wait_reason = None
-            self._close_pause()
-            self._change(
-                Status.ASSIGNED if assignee else Status.NEW,
-                actor,
-                _RANK_KEY,
-                f"escalated to tier {tier} ({queue}): {reason}",
-            )
+    def escalate(self, when: int, actor: str, reason: str) -> None:
+        self._apply(when, actor, lambda at: self.lifecycle.escalate(self.ticket, reason, at, None))
 
-    def resolve(self, when: int, resolution: str, actor: str) -> None:
-        if self.reach(when):
-            self.resolution = resolution
-            self.resolved_at = self.t
-            self.responded_at = self.responded_at or self.t
-            self.assignee = self.assignee or actor
-            self.wait_reason = None
-            self._close_pause()
-            self.pauses.append((self.t, None))
-            self._change(Status.RESOLVED, actor, _RANK_KEY, resolution)
+    def resolve(self, when: int, actor: str, resolution: str) -> None:
+        self._apply(
+            when, actor, lambda at: self.lifecycle.resolve(self.ticket, resolution, actor, at, None)
+        )
 
-    def reopen(self, when: int, reason: str, actor: str) -> None:
-        if self.reach(when):
-            self.resolution = self.resolved_at = self.closed_at = None
-            self._close_pause()
-            self._change(Status.REOPENED, actor, _RANK_KEY, reason)
+    def reopen(self, when: int, actor: str, reason: str) -> None:
+        self._apply(when, actor, lambda at: self.lifecycle.reopen(self.ticket, reason, at, None))
 
     def close(self, when: int, actor: str) -> None:
-        if self.reach(when):
-            self.closed_at = self.t
-            self._change(Status.CLOSED, actor, _RANK_CLOSE)
-
-    def worklog(self) -> list[tuple[int, int, WorklogKind, str, str, int]]:
-        """The lines kept: the most telling ones, at most six, in time order."""
-        if len(self.log) <= _MAX_WORKLOG:
-            return self.log
-        kept = sorted(self.log, key=lambda line: (line[1], line[0]))[:_MAX_WORKLOG]
-        return sorted(kept)
+        self._apply(when, actor, lambda at: self.lifecycle.close(self.ticket, at, None))
 
 
 # -- the generator -------------------------------------------------------------------------
-
-
-def _dt(seconds: int | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -593,6 +562,7 @@ class _Person:
     requester: Requester
     site: _SiteSpec
     dept_code: str
+    weight: float  # how often, relatively, this person calls the desk
 
 
 @dataclass(slots=True)
@@ -612,14 +582,10 @@ class _Head:
 
 @dataclass(slots=True)
 class _Scene:
-    """One ticket being told: its story so far and what its steps need to know."""
+    """One ticket being told: what its steps need to know besides the story."""
 
     head: _Head
-    story: _Story
     zone: ZoneInfo
-    round_the_clock: bool  # a 24x7 priority: work goes on outside office hours
-    pace: float  # how much longer than usual each piece of work takes
-    stall: int  # seconds the first piece of work drags on beyond that (mostly 0)
     intake: str  # who took the ticket in (and closes it)
     facts: dict[str, str]
 
@@ -636,7 +602,13 @@ class _Generator:
         self.today = now.astimezone(UTC).date()
         self.site_ids = {s.code: _uuid7(rng, self.now - 5 * 365 * _DAY) for s in recipe.sites}
         self.zones = {s.code: ZoneInfo(s.timezone) for s in recipe.sites}
-        self.targets = {s.timezone: _zoned_targets(policy, s.timezone) for s in recipe.sites}
+        # One lifecycle per time zone, its policy's calendars already in that zone.
+        self.lifecycles = {
+            s.timezone: Lifecycle(
+                dataclasses.replace(policy, targets=_zoned_targets(policy, s.timezone))
+            )
+            for s in recipe.sites
+        }
         self.pick_site = _Chooser([(s, s.weight) for s in recipe.sites])
         self.top_tier = policy.top_tier
         self.models = {m.name: m for m in recipe.models}
@@ -656,6 +628,12 @@ class _Generator:
             tier: [t.login for t in recipe.technicians if t.tier == tier]
             for tier in range(1, self.top_tier + 1)
         }
+        self.pick_model = {
+            k.name: _Chooser([(m, m.weight) for m in recipe.models if m.kind == k.name])
+            for k in recipe.asset_types
+        }
+        # Shared machines by (site id, department code or None, type), as placed.
+        self.shared: dict[tuple[str, str | None, str], list[Asset]] = {}
 
     # -- reference data ----------------------------------------------------------------------
     def people(self, count: int) -> list[_Person]:
@@ -683,81 +661,99 @@ class _Generator:
                 recipe.departments[dept],
                 self.site_ids[site.code],
             )
-            people.append(_Person(requester, site, dept))
+            # A few people call often, most now and then.
+            people.append(_Person(requester, site, dept, rng.around(1.0, _CALLER_SPREAD)))
         return people
 
-    def assets(self, count: int, people: list[_Person]) -> list[Asset]:
-        rng, recipe = self.rng, self.recipe
-        kinds = list(recipe.asset_types)
-        pick_kind = _Chooser([(k, k.share) for k in kinds])
-        models = {
-            k.name: _Chooser([(m, m.weight) for m in recipe.models if m.kind == k.name])
-            for k in kinds
-        }
-        tags = rng.sample(range(1, 1_000_000), count)
+    def assets(self, people: list[_Person]) -> list[Asset]:
+        """Personal machines issued to people, shared ones placed by site and department."""
+        placed: list[tuple[_AssetType, _SiteSpec, str, str | None]] = []
+        for person in people:
+            for kind in self.recipe.asset_types:
+                if kind.per_person is not None and self.rng.random() < kind.per_person:
+                    placed.append((kind, person.site, person.dept_code, person.requester.id))
+        groups: dict[tuple[str, str | None], list[_Person]] = {}
+        for kind in self.recipe.asset_types:
+            if kind.people_per_asset is None:
+                continue
+            groups.clear()
+            by_dept = "{dept}" in kind.hostname
+            for person in people:
+                key = (person.site.code, person.dept_code if by_dept else None)
+                groups.setdefault(key, []).append(person)
+            for (_code, dept), members in groups.items():
+                count = max(1, math.ceil(len(members) / kind.people_per_asset))
+                placed.extend((kind, members[0].site, dept or "", None) for _ in range(count))
+        tags = self.rng.sample(range(1, 1_000_000), len(placed))
         serials: set[str] = set()
         hostnames: set[str] = set()
-        assets = []
-        for index in range(count):
-            # The first few make sure every kind exists, so every template finds a machine.
-            kind = kinds[index] if index < len(kinds) else pick_kind(rng)
-            model = models[kind.name](rng)
-            if kind.personal:
-                owner = rng.pick(people)
-                site, dept, owner_id = owner.site, owner.dept_code, owner.requester.id
-            else:
-                site = self.pick_site(rng)
-                dept, owner_id = rng.pick(site.departments), None
-            purchased = self.today - timedelta(
-                days=max(30, rng.below(model.age_days[0], model.age_days[1] + 180))
-            )
-            warranty_end = purchased + timedelta(days=round(model.warranty_years * 365.25))
-            status = AssetStatus.IN_SERVICE
-            # The sure machine of each kind is never retired: tickets only concern live ones.
-            if index >= len(kinds) and warranty_end < self.today and rng.random() < 0.08:
-                status = AssetStatus.RETIRED
-            elif rng.random() < 0.015:
-                status = AssetStatus.IN_REPAIR
-            os = rng.pick(model.os)
-            remote = next((r for r in recipe.remote if os.startswith(r.os_prefix)), None)
-            pattern = kind.hostname.replace("{site}", site.code).replace("{dept}", dept)
-            assets.append(
-                Asset(
-                    id=_uuid7(rng, datetime.combine(purchased, time(12), UTC).timestamp()),
-                    tag=f"{recipe.tag_prefix}-{tags[index]:06d}",
-                    serial=_fill_unique(model.serial, rng, purchased, serials),
-                    hostname=_fill_unique(pattern, rng, purchased, hostnames),
-                    model=model.name,
-                    os=os,
-                    site_id=self.site_ids[site.code],
-                    owner_id=owner_id,
-                    purchase_date=purchased,
-                    warranty_end=warranty_end,
-                    status=status,
-                    protocol=remote.protocol if remote else None,
-                    port=remote.port if remote else None,
-                    credential_profile=remote.credential_profile if remote else None,
-                )
-            )
-        return assets
+        return [
+            self.asset(kind, site, dept, owner_id, tag, serials, hostnames)
+            for (kind, site, dept, owner_id), tag in zip(placed, tags, strict=True)
+        ]
+
+    def asset(
+        self,
+        kind: _AssetType,
+        site: _SiteSpec,
+        dept: str,
+        owner_id: str | None,
+        tag: int,
+        serials: set[str],
+        hostnames: set[str],
+    ) -> Asset:
+        rng, recipe = self.rng, self.recipe
+        model = self.pick_model[kind.name](rng)
+        purchased = self.today - timedelta(
+            days=max(30, rng.below(model.age_days[0], model.age_days[1] + 180))
+        )
+        warranty_end = purchased + timedelta(days=round(model.warranty_years * 365.25))
+        status = AssetStatus.IN_SERVICE
+        if warranty_end < self.today and rng.random() < 0.08:
+            status = AssetStatus.RETIRED
+        elif rng.random() < 0.015:
+            status = AssetStatus.IN_REPAIR
+        os = rng.pick(model.os)
+        remote = next((r for r in recipe.remote if os.startswith(r.os_prefix)), None)
+        pattern = kind.hostname.replace("{site}", site.code).replace("{dept}", dept)
+        asset = Asset(
+            id=_uuid7(rng, datetime.combine(purchased, time(12), UTC).timestamp()),
+            tag=f"{recipe.tag_prefix}-{tag:06d}",
+            serial=_fill_unique(model.serial, rng, purchased, serials),
+            hostname=_fill_unique(pattern, rng, purchased, hostnames),
+            model=model.name,
+            os=os,
+            site_id=self.site_ids[site.code],
+            owner_id=owner_id,
+            purchase_date=purchased,
+            warranty_end=warranty_end,
+            status=status,
+            protocol=remote.protocol if remote else None,
+            port=remote.port if remote else None,
+            credential_profile=remote.credential_profile if remote else None,
+        )
+        if owner_id is None and status is not AssetStatus.RETIRED:
+            key = (asset.site_id or "", dept if "{dept}" in kind.hostname else None, kind.name)
+            self.shared.setdefault(key, []).append(asset)
+        return asset
 
     # -- tickets -----------------------------------------------------------------------------
     def heads(self, count: int, people: list[_Person], assets: list[Asset]) -> list[_Head]:
         rng, recipe = self.rng, self.recipe
-        usable = [a for a in assets if a.status is not AssetStatus.RETIRED]
-        by_owner: dict[tuple[str | None, str], list[Asset]] = {}
-        by_site: dict[tuple[str | None, str], list[Asset]] = {}
-        by_kind: dict[str, list[Asset]] = {}
-        for item in usable:
-            kind = self.models[item.model].kind
-            by_owner.setdefault((item.owner_id, kind), []).append(item)
-            by_site.setdefault((item.site_id, kind), []).append(item)
-            by_kind.setdefault(kind, []).append(item)
+        person_by_id = {p.requester.id: p for p in people}
+        owned: dict[tuple[str, str], list[Asset]] = {}
+        owners: dict[str, list[Asset]] = {}
+        for item in assets:
+            if item.owner_id is not None and item.status is not AssetStatus.RETIRED:
+                kind = self.models[item.model].kind
+                owned.setdefault((item.owner_id, kind), []).append(item)
+                owners.setdefault(kind, []).append(item)
         sites_by_id = {self.site_ids[s.code]: s for s in recipe.sites}
         categories = [c for c in recipe.categories if c.name in self.policy.categories]
         if not categories:
             raise BadInput("no category of the demo recipe is in the SLA policy's categories")
         pick_category = _Chooser([(c, c.weight) for c in categories])
+        pick_person = _Chooser([(p, p.weight) for p in people])
         pick_channel = {c.name: _Chooser(c.channels) for c in categories}
         impact_weights = dict(recipe.impact)
         pick_impact: dict[tuple[int, ...], _Chooser[int]] = {}
@@ -766,17 +762,12 @@ class _Generator:
         for _ in range(count):
             category = pick_category(rng)
             template = rng.pick(category.templates)
-            person = rng.pick(people)
+            person = pick_person(rng)
             asset: Asset | None = None
             if template.assets:
-                kind = rng.pick(template.assets)
-                # The requester's own machine, else one at its site, else any in service.
-                pool = (
-                    by_owner.get((person.requester.id, kind))
-                    or by_site.get((person.requester.site_id, kind))
-                    or by_kind[kind]
-                )
-                asset = rng.pick(pool)
+                asset = self.concerned(person, template.assets, owned, owners)
+                if asset.owner_id is not None:
+                    person = person_by_id[asset.owner_id]
             site = sites_by_id[asset.site_id] if asset and asset.site_id else person.site
             if template.impact not in pick_impact:
                 pick_impact[template.impact] = _Chooser(
@@ -798,6 +789,32 @@ class _Generator:
         heads.sort(key=lambda head: head.created)
         return heads
 
+    def concerned(
+        self,
+        person: _Person,
+        kinds: tuple[str, ...],
+        owned: dict[tuple[str, str], list[Asset]],
+        owners: dict[str, list[Asset]],
+    ) -> Asset:
+        """The machine a ticket about one of `kinds` concerns: the caller's own, else a shared
+        one where the caller works, else (the ticket being someone else's) another owner's."""
+        rng, pid = self.rng, person.requester.id
+        own = [a for kind in kinds for a in owned.get((pid, kind), ())]
+        if own:
+            return rng.pick(own)
+        site_id = person.requester.site_id or ""
+        for kind in kinds:
+            nearby = self.shared.get((site_id, person.dept_code, kind)) or self.shared.get(
+                (site_id, None, kind)
+            )
+            if nearby:
+                return rng.pick(nearby)
+        kind = rng.pick(kinds)
+        pool = owners.get(kind) or [a for group in self.shared.values() for a in group]
+        if not pool:
+            raise BadInput(f"the demo recipe makes no machine of type {kind} for its tickets")
+        return rng.pick(pool)
+
     def created(self, zone: ZoneInfo) -> int:
         """A moment in the history, mostly in office hours (the after-hours calls are few)."""
         rng = self.rng
@@ -807,10 +824,8 @@ class _Generator:
             if (local.weekday() < 5 and 7 <= local.hour < 18) or rng.random() < 0.06:
                 return moment
 
-    def office(self, moment: int, zone: ZoneInfo, round_the_clock: bool) -> int:
+    def office(self, moment: int, zone: ZoneInfo) -> int:
         """`moment`, or the next office morning when nobody is at work then."""
-        if round_the_clock:
-            return moment
         local = datetime.fromtimestamp(moment, zone)
         weekday = local.weekday()
         if weekday < 5 and _OPENS <= local.hour < _CLOSES:
@@ -823,17 +838,9 @@ class _Generator:
         opens = datetime.combine(day, time(_OPENS), zone).timestamp()
         return int(opens) + self.rng.below(0, 45 * 60)
 
-    def span(self, median_hours: float, sigma: float = 0.8) -> int:
-        """A duration in seconds around a median: most work is quick, some takes long."""
-        return max(60, int(self.rng.around(median_hours * _HOUR, sigma)))
-
-    def later(self, scene: _Scene, moment: int) -> int:
-        return self.office(moment, scene.zone, scene.round_the_clock)
-
     def ticket(self, number: int, head: _Head) -> tuple[Ticket, list[WorklogEntry]]:
-        rng, policy = self.rng, self.policy
-        priority = policy.priority_for(head.impact, head.urgency)
-        requester, asset = head.person.requester, head.asset
+        rng = self.rng
+        requester, asset, template = head.person.requester, head.asset, head.template
         facts = {
             "first": requester.name.split(" ")[0],
             "name": requester.name,
@@ -851,204 +858,177 @@ class _Generator:
             )
         # A visit on site is a field technician's own ticket in its tier's queue.
         field_visit = head.channel is Channel.FIELD and self.top_tier >= 2
-        tier = 2 if field_visit else 1
         nearby = (self.field_by_site[head.site.code] or self.by_tier[2]) if field_visit else []
-        scene = _Scene(
-            head=head,
-            story=_Story(self.now, head.created, tier, policy.queue_for_tier(tier)),
-            zone=self.zones[head.site.code],
-            round_the_clock=policy.targets[priority].calendar.always,
-            pace=_PACE[priority],
-            stall=rng.below(*_STALL_DAYS) * _DAY if rng.random() < _STUCK else 0,
-            intake=rng.pick(nearby or self.agents),
-            facts=facts,
-        )
-        opened = (
-            f"opened via {head.channel.value}: {priority.value} "
-            f"(impact {head.impact} × urgency {head.urgency})"
-        )
-        scene.story.log.append(
-            (head.created, _RANK_OPENED, WorklogKind.STATUS_CHANGE, scene.intake, opened, 0)
-        )
-        self.pick_up(scene)
-        self.work(scene)
-        self.wrap_up(scene)
-        return self.rows(number, priority, scene)
-
-    def pick_up(self, scene: _Scene) -> None:
-        """A call, a walk-in or a visit is worked at once; mail and portal wait in the queue."""
-        rng, story, head, intake = self.rng, scene.story, scene.head, scene.intake
-        if head.channel in (Channel.PHONE, Channel.WALK_IN, Channel.FIELD):
-            story.assign(head.created + rng.below(5, 60), intake)
-            story.start(story.t + rng.below(5, 60), intake)
-            minutes = rng.below(3, 15)
-            first_note = scene.say(head.template.notes[0])
-            if head.channel is Channel.PHONE:
-                story.entry(
-                    story.t + minutes * 60,
-                    _RANK_STEP,
-                    WorklogKind.CALL,
-                    intake,
-                    f"Call from {scene.facts['first']}: {first_note}",
-                    minutes,
-                )
-            else:
-                story.entry(
-                    story.t + minutes * 60, _RANK_STEP, WorklogKind.NOTE, intake, first_note
-                )
-            return
-        story.entry(
-            head.created + rng.below(5, 120),
-            _RANK_STEP,
-            WorklogKind.NOTE,
-            intake,
-            scene.say(rng.pick(self.recipe.acknowledgements)),
-        )
-        agent = rng.pick(self.agents)
-        story.assign(self.later(scene, story.t + self.span(1.5 * scene.pace, 1.0)), agent)
-        story.start(story.t + self.span(0.25 * scene.pace, 1.0), agent)
-
-    def work(self, scene: _Scene) -> None:
-        """Work at each tier until resolved, waiting and escalating on the way."""
-        rng, story, recipe = self.rng, scene.story, self.recipe
-        category, template = scene.head.category, scene.head.template
-        while not story.ended:
-            actor = story.assignee or scene.intake
-            work = self.span(category.hours[0 if story.tier == 1 else 1] * scene.pace)
-            # Hands-on time: a fraction of the elapsed time, never the stall, at most 4 hours.
-            minutes = max(5, min(240, round(work / 60 * rng.uniform(0.2, 0.5) / 5) * 5))
-            finish = story.t + work + scene.stall
-            scene.stall = 0
-            reason = next((r for r, p in template.wait if rng.random() < p * scene.pace**0.5), None)
-            if reason is not None:
-                paused = self.later(scene, story.t + int(work * rng.uniform(0.1, 0.5)))
-                story.wait(paused, reason, scene.say(rng.pick(recipe.wait_notes[reason])), actor)
-                back = self.span(_WAIT_HOURS[reason] * min(scene.pace, 4.0), 0.7)
-                story.start(self.later(scene, story.t + back), actor)
-                finish = story.t + max(0, finish - paused)  # the rest of the work, after it
-            left = finish - story.t
-            if rng.random() < 0.55:
-                story.entry(
-                    self.later(scene, story.t + int(left * rng.uniform(0.1, 0.4))),
-                    _RANK_WORK,
-                    WorklogKind.NOTE,
-                    actor,
-                    scene.say(rng.pick(template.notes[1:] or template.notes)),
-                )
-            if rng.random() < 0.2:
-                story.entry(
-                    self.later(scene, story.t + int(left * 0.2)),
-                    _RANK_WORK,
-                    WorklogKind.CALL,
-                    actor,
-                    scene.say(rng.pick(recipe.calls)),
-                    rng.below(4, 25),
-                )
-            finish = self.later(scene, finish)
-            if rng.random() < 0.5:
-                story.entry(
-                    finish - 1,
-                    _RANK_WORK,
-                    WorklogKind.TIME_SPENT,
-                    actor,
-                    rng.pick(recipe.time_spent),
-                    minutes,
-                )
-            if not self.escalate(scene, finish, actor):
-                story.resolve(finish, scene.say(template.resolution), actor)
-                return
-
-    def escalate(self, scene: _Scene, when: int, actor: str) -> bool:
-        """Maybe hand the ticket to the next tier (whose technician then picks it up)."""
-        rng, story, head = self.rng, scene.story, scene.head
-        chance = head.category.escalate if story.tier == 1 else head.category.tier3
-        if story.tier >= self.top_tier or rng.random() >= chance:
-            return False
-        tier = story.tier + 1
-        reasons = head.template.escalation
-        why = rng.pick(reasons if tier == 2 else reasons + self.recipe.tier3_reasons)
-        pool = (self.field_by_site[head.site.code] if tier == 2 else []) or self.by_tier[tier]
-        chosen = rng.pick(pool) if pool and rng.random() < 0.65 else None
-        story.escalate(when, tier, self.policy.queue_for_tier(tier), scene.say(why), actor, chosen)
-        if chosen is None and pool:
-            chosen = rng.pick(pool)
-            story.assign(self.later(scene, story.t + self.span(4.0 * scene.pace)), chosen)
-        story.start(self.later(scene, story.t + self.span(3.0 * scene.pace)), chosen or actor)
-        return True
-
-    def wrap_up(self, scene: _Scene) -> None:
-        """A few resolved tickets come back; the help desk closes the rest after a few days."""
-        rng, story = self.rng, scene.story
-        back = self.office(story.t + self.span(20.0), scene.zone, False)
-        if (
-            story.status is Status.RESOLVED
-            and rng.random() < _REOPEN
-            and back - story.t <= self.policy.reopen_window.total_seconds()
-        ):
-            reason, again = rng.pick(self.recipe.reopen)
-            actor = story.assignee or scene.intake
-            story.reopen(back, scene.say(reason), actor)
-            story.start(self.later(scene, story.t + self.span(1.0 * scene.pace)), actor)
-            story.resolve(
-                self.later(scene, story.t + self.span(2.0 * scene.pace)), scene.say(again), actor
-            )
-        story.close(self.office(story.t + self.span(60.0, 0.35), scene.zone, False), scene.intake)
-
-    def rows(
-        self, number: int, priority: Priority, scene: _Scene
-    ) -> tuple[Ticket, list[WorklogEntry]]:
-        rng, story, head = self.rng, scene.story, scene.head
-        template, requester, asset = head.template, head.person.requester, head.asset
-        created = datetime.fromtimestamp(head.created, UTC)
-        pauses = tuple(
-            Pause(datetime.fromtimestamp(start, UTC), _dt(end)) for start, end in story.pauses
-        )
-        # What lifecycle.with_due_times computes, without building the ticket twice.
-        target = self.targets[head.site.timezone][priority]
-        ticket = Ticket(
-            id=_uuid7(rng, head.created),
-            number=format_number(number),
-            provisional_ref=None,
+        scene = _Scene(head, self.zones[head.site.code], rng.pick(nearby or self.agents), facts)
+        lifecycle = self.lifecycles[head.site.timezone]
+        ticket = lifecycle.new_ticket(
+            ticket_id=_uuid7(rng, head.created),
+            provisional_ref="",  # the rows come as the central numbered them (see `rows`)
             title=scene.say(template.title),
             description=scene.say(template.description),
+            category=head.category.name,
+            channel=head.channel.value,
+            impact=head.impact,
+            urgency=head.urgency,
+            now=_at(head.created),
+            timezone=None,
             requester_id=requester.id,
             asset_id=asset.id if asset else None,
             site_id=self.site_ids[head.site.code],
-            category=head.category.name,
-            channel=head.channel,
-            impact=head.impact,
-            urgency=head.urgency,
-            priority=priority,
-            priority_reason=None,
-            queue=story.queue,
-            tier=story.tier,
-            assignee=story.assignee,
-            status=story.status,
-            wait_reason=story.wait_reason,
-            resolution=story.resolution,
-            created_at=created,
-            updated_at=datetime.fromtimestamp(story.updated, UTC),
-            response_due=due_time(target.calendar, created, target.response_minutes, pauses),
-            resolve_due=due_time(target.calendar, created, target.resolve_minutes, pauses),
-            responded_at=_dt(story.responded_at),
-            resolved_at=_dt(story.resolved_at),
-            closed_at=_dt(story.closed_at),
-            sla_pauses=pauses,
-            version=number,
+            queue=self.policy.queue_for_tier(2 if field_visit else 1),
+        )
+        story = _Story(lifecycle, ticket, self.now, scene.intake)
+        self.work(scene, story)
+        ticket = dataclasses.replace(
+            story.ticket, number=format_number(number), provisional_ref=None, version=number
         )
         worklog = [
-            WorklogEntry(
-                _uuid7(rng, moment),
-                ticket.id,
-                kind,
-                author,
-                text,
-                minutes,
-                datetime.fromtimestamp(moment, UTC),
-            )
-            for moment, _, kind, author, text, minutes in story.worklog()
+            WorklogEntry(_uuid7(rng, moment), ticket.id, kind, author, text, minutes, _at(moment))
+            for moment, kind, author, text, minutes in story.log
         ]
         return ticket, worklog
+
+    def work(self, scene: _Scene, story: _Story) -> None:
+        """Pick the ticket up, work it at each tier it reaches, resolve and close it.
+
+        The work is paced by the SLA: it takes a share of the resolve target (of running
+        clock, waits not counted), so most tickets finish well within it and a few run over.
+        """
+        rng, head, ticket = self.rng, scene.head, story.ticket
+        target = story.lifecycle.policy.target(ticket.priority)
+        respond, resolve = target.response_minutes, target.resolve_minutes
+        tiers = self.tiers(head.category, ticket.tier)
+        hours = head.category.hours[0 if tiers == [1] else 1]
+        draw = rng.random()
+        if draw < _STUCK:
+            share = rng.uniform(*_STUCK_SHARE)
+        elif draw < _STUCK + _LATE:
+            share = rng.uniform(*_LATE_SHARE)
+        elif tiers == [1] and rng.random() < _QUICK:
+            share = min(hours * 60 / resolve * rng.around(1.0, 0.6), _SHARE[1])
+        else:
+            share = rng.uniform(*_SHARE)
+        walk_up = head.channel in (Channel.PHONE, Channel.WALK_IN, Channel.FIELD)
+        first = rng.uniform(1, 10) if walk_up else respond * rng.around(0.2, 0.8)
+        budget = max(first + 20, share * resolve)
+        # Where the ticket moves up a tier, in minutes of running clock; the last: resolved.
+        ends = [*sorted(rng.uniform(first + 10, budget) for _ in tiers[1:]), budget]
+        begin, actor = first, scene.intake
+        for index, tier in enumerate(tiers):
+            end = ends[index]
+            if index == 0:
+                actor, begin = self.pick_up(scene, story, begin), begin + rng.uniform(2, 15)
+            else:
+                reasons = head.template.escalation
+                why = rng.pick(reasons if tier == 2 else reasons + self.recipe.tier3_reasons)
+                story.escalate(story.running(begin), actor, scene.say(why))
+                begin += (end - begin) * rng.uniform(0.05, 0.3)
+                actor = self.take_over(story, tier, begin, head.site.code)
+            self.stretch(scene, story, actor, begin, end)
+        story.resolve(story.running(budget), actor, scene.say(head.template.resolution))
+        self.wrap_up(scene, story, actor, budget)
+
+    def tiers(self, category: _Category, tier: int) -> list[int]:
+        """The tiers a ticket is worked at, from the one it comes in at."""
+        tiers = [tier]
+        while tiers[-1] < self.top_tier:
+            chance = category.escalate if tiers[-1] == 1 else category.tier3
+            if self.rng.random() >= chance:
+                break
+            tiers.append(tiers[-1] + 1)
+        return tiers
+
+    def pick_up(self, scene: _Scene, story: _Story, offset: float) -> str:
+        """A call, a walk-in or a visit is started at once by whoever takes it; mail and portal
+        wait in the queue until an agent takes them. The first note comes after."""
+        rng, head = self.rng, scene.head
+        facts, template = scene.facts, head.template
+        if head.channel in (Channel.PHONE, Channel.WALK_IN, Channel.FIELD):
+            actor = scene.intake
+            story.start(story.running(offset), actor)
+            minutes = rng.below(3, 15)
+            first_note = scene.say(template.notes[0])
+            if head.channel is Channel.PHONE:
+                kind, text = WorklogKind.CALL, f"Call from {facts['first']}: {first_note}"
+            else:
+                kind, text = WorklogKind.NOTE, first_note
+            story.note(story.t + minutes * 60, kind, actor, text, minutes)
+            return actor
+        actor = rng.pick(self.agents)
+        if rng.random() < 0.15:  # taken first, started a little later
+            story.assign(story.running(offset * 0.7), actor, actor)
+        story.start(story.running(offset), actor)
+        if rng.random() < 0.2:
+            ack = scene.say(rng.pick(self.recipe.acknowledgements))
+            story.note(story.t + 120, WorklogKind.NOTE, actor, ack, 2)
+        minutes = rng.below(5, 20)
+        story.note(
+            story.t + minutes * 60, WorklogKind.NOTE, actor, scene.say(template.notes[0]), minutes
+        )
+        return actor
+
+    def take_over(self, story: _Story, tier: int, offset: float, site: str) -> str:
+        """Someone of the tier the ticket was escalated to takes it."""
+        rng = self.rng
+        pool = (self.field_by_site[site] if tier == 2 else []) or self.by_tier[tier]
+        actor = rng.pick(pool)
+        when = story.running(offset)
+        if rng.random() < 0.35:  # a lead hands it to them, or they take it, then start later
+            story.assign(when, actor, actor)
+            when = story.running(offset + rng.uniform(5, 60))
+        story.start(when, actor)
+        return actor
+
+    def stretch(self, scene: _Scene, story: _Story, actor: str, begin: float, end: float) -> None:
+        """One technician's work between two points of running clock: notes, a call, maybe a
+        wait (the clock stops), and the time it took."""
+        rng, recipe, template = self.rng, self.recipe, scene.head.template
+        if end <= begin:
+            return
+        steps: list[tuple[float, WaitReason | WorklogKind]] = []
+        if rng.random() < 0.4:
+            steps.append((rng.uniform(begin, end), WorklogKind.NOTE))
+        if rng.random() < 0.15:
+            steps.append((rng.uniform(begin, end), WorklogKind.CALL))
+        reason = next((r for r, p in template.wait if rng.random() < p), None)
+        if reason is not None:
+            steps.append((begin + (end - begin) * rng.uniform(0.2, 0.7), reason))
+        for offset, step in sorted(steps, key=lambda item: item[0]):
+            when = story.running(offset)
+            if step is WorklogKind.NOTE:
+                text = scene.say(rng.pick(template.notes[1:] or template.notes))
+                story.note(when, step, actor, text, 5 * rng.below(1, 7))
+            elif step is WorklogKind.CALL:
+                story.note(when, step, actor, scene.say(rng.pick(recipe.calls)), rng.below(4, 25))
+            elif isinstance(step, WaitReason):
+                story.wait(when, actor, step, scene.say(rng.pick(recipe.wait_notes[step])))
+                back = story.t + int(rng.around(_WAIT_HOURS[step], 0.7) * _HOUR)
+                story.start(self.office(back, scene.zone), actor)
+        if rng.random() < 0.25:
+            hands_on = (end - begin) * rng.uniform(0.2, 0.5)
+            minutes = max(5, min(240, round(hands_on / 5) * 5))
+            story.note(
+                story.running(end) - 60,
+                WorklogKind.TIME_SPENT,
+                actor,
+                rng.pick(recipe.time_spent),
+                minutes,
+            )
+
+    def wrap_up(self, scene: _Scene, story: _Story, actor: str, budget: float) -> None:
+        """A few resolved tickets come back; the help desk closes the rest after a few days."""
+        rng, ticket = self.rng, story.ticket
+        if ticket.status is not Status.RESOLVED or ticket.resolved_at is None:
+            return
+        back = self.office(story.t + int(rng.around(20.0, 0.8) * _HOUR), scene.zone)
+        resolved = int(ticket.resolved_at.timestamp())
+        if rng.random() < _REOPEN and back - resolved <= self.policy.reopen_window.total_seconds():
+            reason, again = rng.pick(self.recipe.reopen)
+            story.reopen(back, scene.intake, scene.say(reason))
+            story.start(story.running(budget + rng.uniform(10, 60)), actor)
+            story.resolve(story.running(budget + rng.uniform(90, 300)), actor, scene.say(again))
+        days = rng.uniform(*_CLOSE_AFTER_DAYS)
+        story.close(self.office(story.t + int(days * _DAY), scene.zone), scene.intake)
 
 
 @contextmanager
@@ -1089,8 +1069,8 @@ def seed_demo(
                 "into an empty cache (use another --data-dir)"
             )
         generator = _Generator(recipe, policy, rng, now)
-        people = generator.people(max(50, tickets // 40))
-        assets = generator.assets(max(60, tickets // 30), people)
+        people = generator.people(min(MAX_PEOPLE, max(MIN_PEOPLE, tickets // 2)))
+        assets = generator.assets(people)
         heads = generator.heads(tickets, people, assets)
         reference: dict[str, Sequence[Any]] = {
             "sites": [

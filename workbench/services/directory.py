@@ -15,7 +15,6 @@ unless enrolled already. The requesters' upsert itself is `workbench.sync.import
 
 from __future__ import annotations
 
-import logging
 import re
 import ssl
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -24,20 +23,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import keyring
-from keyring.errors import KeyringError
 from ldap3 import ANONYMOUS, BASE, NONE, SIMPLE, SUBTREE, Connection, Server, Tls
 from ldap3.core import exceptions as ldap_errors
 from ldap3.core.results import RESULT_SIZE_LIMIT_EXCEEDED, RESULT_TIME_LIMIT_EXCEEDED
 
-from workbench.core.errors import BadInput, WorkbenchError
+from workbench.core import secrets
+from workbench.core.errors import BadInput, Problems, WorkbenchError
 from workbench.core.imports import ImportReport, RequesterRecord
+from workbench.core.labels import plural
 from workbench.core.models import Role, Technician
 from workbench.sync.admin import add_technician, admin_session, check_email, check_login
 from workbench.sync.admin import technicians as enrolled_technicians
 from workbench.sync.imports import ImportRefused, upsert_requesters
-
-log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "workbench-ldap"  # account: the bind DN
 # Below Active Directory's default MaxPageSize (1000), which caps bigger pages.
@@ -145,13 +142,11 @@ class Bind:
 
 
 def stored_password(bind_dn: str) -> str | None:
-    """The bind password kept in the OS keyring (service workbench-ldap, account the bind
-    DN); None when there is none or no keyring to ask."""
-    try:
-        return keyring.get_password(KEYRING_SERVICE, bind_dn)
-    except KeyringError as exc:  # its text never holds a secret
-        log.info("no LDAP bind password from the keyring: %s", exc)
-        return None
+    """The bind password kept in the keyring (service workbench-ldap, account the bind DN);
+    None when there is none or no keyring to ask (then the password is asked for)."""
+    return secrets.get_secret(
+        KEYRING_SERVICE, bind_dn, "read the LDAP bind password", no_keyring_is_none=True
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +342,7 @@ def _field(attributes: Mapping[str, list[object]], sources: Sequence[tuple[str, 
 
 def _disabled(attributes: Mapping[str, list[object]]) -> bool:
     control = _first(attributes, "userAccountControl")
-    return control.isdigit() and bool(int(control) & ACCOUNT_DISABLED)
+    return control.isascii() and control.isdigit() and bool(int(control) & ACCOUNT_DISABLED)
 
 
 _DN_SEPARATOR = re.compile(r"\s*([,=+])\s*")
@@ -476,9 +471,8 @@ def import_directory(
             )
         except ImportRefused as refused:
             lines = [f"{listing.dns[r.line - 1]}: {r.reason}" for r in refused.report.refused]
-            raise BadInput(
-                f"nothing imported: {len(lines)} entries refused\n" + "\n".join(lines)
-            ) from None
+            refused_count = plural(len(lines), "entry", "entries")
+            raise Problems(f"nothing imported: {refused_count} refused", lines) from None
         known = {t.login for t in enrolled_technicians(session.db)}
         for tech in listing.technicians:
             if tech.login not in known:

@@ -7,8 +7,9 @@ import hashlib
 import logging
 from pathlib import Path
 
-from workbench.core.errors import BadInput, WorkbenchError
-from workbench.core.policy import SlaPolicy, policy_from_text
+from workbench.core.files import read_text_file
+from workbench.core.policy import PolicyProblems, SlaPolicy, policy_from_text
+from workbench.core.sla import SlaClock
 from workbench.resources import load_policy
 from workbench.store import Store
 from workbench.store.documents import stored_policy
@@ -21,23 +22,26 @@ def digest(source: str) -> str:
 
 
 def read_policy_file(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"cannot read the policy {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"the policy {path} is not UTF-8 text") from None
+    return read_text_file(path, "the policy")
 
 
 def policy_for(store: Store) -> SlaPolicy:
     """The central policy this cache pulled, checked again (a pulled row may be anyone's);
-    one that does not check is logged and the shipped policy stands."""
+    one that does not check is logged in one line and the shipped policy stands."""
     with store.read() as db:
         stored = stored_policy(db)
     if stored is None:
         return load_policy()
     try:
         return policy_from_text(stored.source, f"<central policy v{stored.policy_version}>")
-    except WorkbenchError as exc:
-        log.warning("the central policy is not used: %s", exc)
+    except PolicyProblems as exc:
+        name = f"the central policy v{stored.policy_version}"
+        log.warning("%s; the shipped one stands", exc.one_line(name))
         return load_policy()
+
+
+def sla_clock(store: Store, policy: SlaPolicy) -> SlaClock:
+    """How SLAs read in this cache: the policy's clocks in each site's time zone."""
+    with store.read() as db:
+        zones = {site.id: site.timezone for site in db.sites()}
+    return SlaClock(policy, zones)

@@ -1,4 +1,5 @@
-"""Credential profiles: stored in the cache without secrets, secrets in the OS keyring.
+"""Credential profiles: stored in the cache without secrets, secrets in the keyring (or the
+encrypted vault, ``workbench.core.secrets``).
 
 The keyring entry of a profile is (``KEYRING_SERVICE``, profile name). Every check runs before
 anything is written, so bad input changes nothing; a failing keyring is reported without the
@@ -7,11 +8,12 @@ secret (keyring errors never carry it, and neither do ours).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-from workbench.core.errors import BadInput, NotFound, WorkbenchError
+from workbench.core import secrets
+from workbench.core.errors import BadInput, NotFound
 from workbench.remote.profiles import (
     KEYRING_SERVICE,
     CredentialProfile,
@@ -23,14 +25,11 @@ from workbench.store import Store
 from workbench.store import profiles as sql
 
 if TYPE_CHECKING:
-    from keyring.backend import KeyringBackend
-
     from workbench.remote.jobs import JobRequest
     from workbench.remote.recipes import Recipe
     from workbench.remote.ssh import SshAuth, SshTarget
     from workbench.remote.winrm import WinrmTarget
 
-T = TypeVar("T")
 Connection = tuple["SshTarget | WinrmTarget", "SshAuth | None", "tuple[SshTarget, SshAuth] | None"]
 
 
@@ -76,39 +75,25 @@ class ProfileLogin:
 
 
 class ProfileService:
-    def __init__(self, store: Store, keyring_backend: KeyringBackend | None = None) -> None:
+    def __init__(self, store: Store, keyring_backend: secrets.SecretBackend | None = None) -> None:
         self.store = store
-        self._backend = keyring_backend
+        self._backend = keyring_backend  # None: the one ``workbench.core.secrets`` picks
 
     # -- keyring -----------------------------------------------------------------------------
-    def _with_keyring(self, doing: str, name: str, call: Callable[[KeyringBackend], T]) -> T:
-        # Imported here: the keyring machinery loads only when a secret is needed, not on
-        # every start of the command line.
-        import keyring  # noqa: PLC0415
-        from keyring.errors import KeyringError  # noqa: PLC0415
-
-        try:
-            return call(self._backend if self._backend is not None else keyring.get_keyring())
-        except KeyringError as exc:  # never carries the secret
-            raise WorkbenchError(f"cannot {doing} profile {name!r} in the keyring: {exc}") from None
-
     def _secret(self, name: str) -> str | None:
-        return self._with_keyring(
-            "read the secret of", name, lambda k: k.get_password(KEYRING_SERVICE, name)
+        return secrets.get_secret(
+            KEYRING_SERVICE, name, f"read the secret of profile {name!r}", self._backend
         )
 
     def _store_secret(self, name: str, secret: str) -> None:
-        self._with_keyring(
-            "store the secret of", name, lambda k: k.set_password(KEYRING_SERVICE, name, secret)
+        secrets.set_secret(
+            KEYRING_SERVICE, name, secret, f"store the secret of profile {name!r}", self._backend
         )
 
     def _forget_secret(self, name: str) -> None:
-        def forget(backend: KeyringBackend) -> None:
-            # Deleting a missing entry raises in most backends: it is gone already.
-            if backend.get_password(KEYRING_SERVICE, name) is not None:
-                backend.delete_password(KEYRING_SERVICE, name)
-
-        self._with_keyring("remove the secret of", name, forget)
+        secrets.delete_secret(
+            KEYRING_SERVICE, name, f"remove the secret of profile {name!r}", self._backend
+        )
 
     # -- profiles ----------------------------------------------------------------------------
     def profiles(self) -> list[CredentialProfile]:
@@ -214,6 +199,9 @@ class ProfileService:
         found = self.profile_for_asset(asset.id)
         if found is None:
             return None
-        # The machine itself, at its own port (as the console and `connect` reach it), even
-        # when the check named it by tag or serial.
-        return self.connection_for(found.name, asset.hostname or host, asset.port)
+        # The machine itself (even when the check named it by tag or serial), at its own port
+        # when that is the port of the profile's protocol: an SSH profile does not knock on
+        # the asset's WinRM port.
+        same_protocol = asset.protocol in (None, found.protocol)
+        port = asset.port if same_protocol else None
+        return self.connection_for(found.name, asset.hostname or host, port)

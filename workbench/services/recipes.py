@@ -17,11 +17,15 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
+from workbench.core.errors import BadInput
+from workbench.core.files import is_directory
+from workbench.remote.profiles import check_host
 from workbench.remote.recipes import (
     RECIPES_DIR,
     Recipe,
     RecipeError,
     RecipeLibrary,
+    Target,
     load_library,
     parse_recipe,
     read_recipes,
@@ -61,7 +65,7 @@ def parse_stored(stored: recipe_store.StoredRecipe) -> Recipe:
 
 def recipe_files(paths: Iterable[Path]) -> list[Path]:
     """The files given, with each directory standing for its *.yaml files."""
-    return [f for p in paths for f in (sorted(p.glob("*.yaml")) if p.is_dir() else [p])]
+    return [f for p in paths for f in (sorted(p.glob("*.yaml")) if is_directory(p) else [p])]
 
 
 class RecipeService:
@@ -161,3 +165,62 @@ class RecipeService:
 def library_for(store: Store) -> RecipeLibrary:
     """The recipes in effect for this cache: shipped ones, overridden by valid stored ones."""
     return RecipeService(store).library()
+
+
+# This technician's own settings in the cache (never synced): the hosts that recipes not meant
+# for the ticket's machine run on.
+_SERVICE_HOST_KEYS = {
+    Target.DIRECTORY_HOST: "remote.directory_host",
+    Target.FOG_SERVER: "remote.fog_server",
+}
+SERVICE_TARGETS = tuple(_SERVICE_HOST_KEYS)
+
+
+class ServiceHosts:
+    """The directory host (a server with RSAT) and the FOG server this cache runs recipes on."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def all(self) -> dict[Target, str | None]:
+        with self.store.read() as db:
+            return {target: db.meta(key) or None for target, key in _SERVICE_HOST_KEYS.items()}
+
+    def set(self, target: Target, host: str | None) -> None:
+        """Name the host (checked like any target), or forget it with None."""
+        value = "" if host is None else check_host(host)
+        with self.store.write() as tx:
+            tx.set_meta(_SERVICE_HOST_KEYS[target], value)
+
+
+def setting_hint(target: Target) -> str:
+    return f"`workbench remote service-host {target.value} HOST`"
+
+
+def where_it_runs(
+    recipe: Recipe, host: str | None, service_hosts: dict[Target, str | None], machine: str | None
+) -> str:
+    """The host ``recipe`` runs on: ``host`` as given, else (for a recipe that runs on a service
+    host) the one this cache names. BadInput when there is none, or when ``host`` is a user's
+    machine (``machine``: the asset ``host`` names, if any) and the recipe is not for one."""
+    if recipe.target is Target.ASSET:
+        if not host:
+            raise BadInput(f"{recipe.id} runs on {recipe.target.label}: name its host")
+        return host
+    configured = service_hosts.get(recipe.target)
+    runs_on = f"{recipe.id} runs on {recipe.target.label}"
+    if not host:
+        if configured is None:
+            raise BadInput(
+                f"{runs_on}, and this cache names none: set it with "
+                f"{setting_hint(recipe.target)}, or name the host"
+            )
+        return configured
+    if machine is not None and host != configured:
+        instead = (
+            f"leave the host out to run it on {configured}"
+            if configured
+            else f"name that host, or set it with {setting_hint(recipe.target)}"
+        )
+        raise BadInput(f"{runs_on}, not on the user's machine {machine}: {instead}")
+    return host

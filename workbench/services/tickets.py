@@ -7,14 +7,17 @@ entries and their outbox operations in one write transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from workbench.core.errors import BadInput, NotFound
-from workbench.core.lifecycle import Change, Lifecycle
+from workbench.core.lifecycle import Change, Lifecycle, opening_event
 from workbench.core.models import (
+    OPEN_STATUSES,
     Asset,
     Requester,
+    Site,
     Technician,
     Ticket,
     TicketDetail,
@@ -40,6 +43,19 @@ def new_id() -> str:
     from uuid6 import uuid7  # noqa: PLC0415
 
     return str(uuid7())
+
+
+@dataclass(frozen=True, slots=True)
+class RequesterDetail:
+    requester: Requester
+    open_tickets: tuple[TicketSummary, ...]
+    assets: tuple[Asset, ...]
+    site: Site | None
+
+
+def may_take(technician: Technician, tier: int) -> bool:
+    """Whether `technician` may be given a ticket of `tier` (see TicketService._may_take)."""
+    return technician.active and technician.tier >= tier
 
 
 class TicketService:
@@ -112,13 +128,14 @@ class TicketService:
         found = db.technician(login)
         if found is None:
             raise NotFound(f"no technician with login {login!r}")
+        if may_take(found, tier):
+            return
         if not found.active:
             raise BadInput(f"{login} is retired and takes no tickets")
-        if found.tier < tier:
-            raise BadInput(
-                f"{login} is tier {found.tier}: a ticket in the tier-{tier} queue ({queue}) "
-                f"goes to a technician of tier {tier} or above"
-            )
+        raise BadInput(
+            f"{login} is tier {found.tier}: a ticket in the tier-{tier} queue ({queue}) "
+            f"goes to a technician of tier {tier} or above"
+        )
 
     @staticmethod
     def _timezone(db: Reader, site_id: str | None) -> str | None:
@@ -145,6 +162,26 @@ class TicketService:
     def find_requesters(self, text: str, limit: int = 20) -> list[Requester]:
         with self.store.read() as db:
             return db.find_requesters(text, limit)
+
+    def requesters(self, offset: int = 0, limit: int = 100) -> tuple[int, list[Requester]]:
+        """How many requesters the cache knows, and a page of them by name."""
+        with self.store.read() as db:
+            return db.requester_count(), db.requesters(offset, limit)
+
+    def search_requesters(self, text: str, limit: int = 50) -> list[Requester]:
+        with self.store.read() as db:
+            return db.search_requesters(text, limit)
+
+    def requester(self, key: str) -> RequesterDetail:
+        """A requester named by id, e-mail or name, with their open tickets and assets."""
+        with self.store.read() as db:
+            found = db.requester_by_key(key)
+            return RequesterDetail(
+                found,
+                tuple(db.requester_tickets(found.id, OPEN_STATUSES)),
+                tuple(db.requester_assets(found.id)),
+                db.site(found.site_id) if found.site_id else None,
+            )
 
     def find_assets(self, text: str, limit: int = 20) -> list[Asset]:
         with self.store.read() as db:
@@ -202,12 +239,8 @@ class TicketService:
             if assignee:
                 self._may_take(tx, assignee, ticket.tier, ticket.queue)
             tx.insert_ticket(ticket)
-            text = f"opened via {ticket.channel.value}: {ticket.priority.value} " + (
-                f"(impact {impact} × urgency {urgency})"
-                if ticket.priority_reason is None
-                else f"(overridden: {ticket.priority_reason})"
-            )
-            self._log(tx, ticket, actor, WorklogKind.STATUS_CHANGE, text, 0, now)
+            opened = opening_event(ticket)
+            self._log(tx, ticket, actor, opened.kind, opened.text, opened.minutes, now)
             return tx.detail(ticket.id)
 
     def add_requester(
@@ -286,9 +319,15 @@ class TicketService:
             ref, lambda _tx, t, _actor, tz: self.lifecycle.wait(t, reason, note, self.clock(), tz)
         )
 
-    def escalate(self, ref: str, reason: str, assignee: str | None = None) -> TicketDetail:
+    def escalate(
+        self, ref: str, reason: str, assignee: str | None = None, queue: str | None = None
+    ) -> TicketDetail:
+        """Escalate to `queue` (default: the next tier's), optionally to one of its people."""
+
         def decide(tx: Writer, ticket: Ticket, _actor: str, tz: str | None) -> Change:
-            change = self.lifecycle.escalate(ticket, reason, self.clock(), tz, assignee)
+            change = self.lifecycle.escalate(
+                ticket, reason, self.clock(), tz, assignee, queue=queue
+            )
             if assignee:
                 self._may_take(tx, assignee, change.ticket.tier, change.ticket.queue)
             return change

@@ -27,9 +27,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from workbench.core.errors import BadInput, NotFound, StoreError
+from workbench.core.labels import plural
 from workbench.core.models import (
     Asset,
     OutboxOperation,
@@ -43,7 +44,15 @@ from workbench.core.models import (
 from workbench.core.query import SearchHit, TicketQuery, TicketSummary
 from workbench.core.refs import normalize_ref
 from workbench.store import codec, schema
-from workbench.store.database import open_engine, prepare_data_dir
+from workbench.store.database import (
+    Session,
+    damaged,
+    explain,
+    open_engine,
+    prepare_data_dir,
+    quick_check,
+    sqlite_cause,
+)
 from workbench.store.search import RANKED_HITS, REINDEX_TOUCHED, fts_query
 
 # Fields set by every change, where the newest value wins (the server never makes a conflict
@@ -280,17 +289,71 @@ class Reader:
         return [codec.requester_from_row(row) for row in rows]
 
     def requester_by_key(self, key: str) -> Requester:
-        """A requester named by id or e-mail address."""
+        """A requester named by id, e-mail address or full name (any case); BadInput when
+        the name is shared, listing who has it."""
+        wanted = " ".join(key.split()).lower()
         row = (
             self._db.execute(
-                select(_r).where(or_(_r.c.id == key, func.lower(_r.c.email) == key.strip().lower()))
+                select(_r).where(or_(_r.c.id == key, func.lower(_r.c.email) == wanted))
             )
             .mappings()
             .first()
         )
-        if row is None:
-            raise NotFound(f"no requester with id or e-mail {key!r}")
-        return codec.requester_from_row(row)
+        if row is not None:
+            return codec.requester_from_row(row)
+        named = [
+            codec.requester_from_row(row)
+            for row in self._db.execute(
+                select(_r).where(func.lower(_r.c.name) == wanted).order_by(_r.c.email)
+            ).mappings()
+        ]
+        if len(named) > 1:
+            candidates = "; ".join(f"{r.name} <{r.email or 'no e-mail'}>" for r in named)
+            raise BadInput(
+                f"{len(named)} requesters are named {key.strip()!r} ({candidates}): give the e-mail"
+            )
+        if not named:
+            raise NotFound(f"no requester with id, e-mail or name {key!r}")
+        return named[0]
+
+    def requesters(self, offset: int = 0, limit: int = 100) -> list[Requester]:
+        rows = self._db.execute(
+            select(_r).order_by(_r.c.name, _r.c.email).offset(offset).limit(limit)
+        ).mappings()
+        return [codec.requester_from_row(row) for row in rows]
+
+    def requester_count(self) -> int:
+        return int(self._db.scalar(select(func.count()).select_from(_r)) or 0)
+
+    def search_requesters(self, text_query: str, limit: int = 50) -> list[Requester]:
+        """Requesters with every typed word somewhere in their name, e-mail, phone or
+        department (any case); typed wildcards are searched for as text."""
+        columns = (_r.c.name, _r.c.email, _r.c.phone, _r.c.department)
+        clauses = [
+            or_(*(column.contains(term, autoescape=True) for column in columns))
+            for term in text_query.split()
+        ]
+        rows = self._db.execute(
+            select(_r).where(*clauses).order_by(_r.c.name, _r.c.email).limit(limit)
+        ).mappings()
+        return [codec.requester_from_row(row) for row in rows]
+
+    def requester_tickets(
+        self, requester_id: str, statuses: Iterable[str] = ()
+    ) -> list[TicketSummary]:
+        """The requester's tickets (of `statuses`, when given), newest first."""
+        wanted = sorted(statuses)
+        statement = _summary_select().where(_t.c.requester_id == requester_id)
+        if wanted:
+            statement = statement.where(_t.c.status.in_(wanted))
+        rows = self._db.execute(statement.order_by(_t.c.created_at.desc())).mappings()
+        return [_summary(row) for row in rows]
+
+    def requester_assets(self, requester_id: str) -> list[Asset]:
+        rows = self._db.execute(
+            select(_a).where(_a.c.owner_id == requester_id).order_by(_a.c.tag)
+        ).mappings()
+        return [codec.asset_from_row(row) for row in rows]
 
     def asset_by_key(self, key: str) -> Asset:
         """An asset named by its tag, serial number or hostname (any case)."""
@@ -532,37 +595,71 @@ def _fields(item: Any) -> dict[str, Any]:
 class Store:
     """The cache file of one data directory."""
 
-    def __init__(self, engine: Engine, path: Path) -> None:
+    def __init__(self, engine: Engine, path: Path, session: Session) -> None:
         self.engine = engine
         self.path = path
+        self._session = session
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
         path = prepare_data_dir(data_dir)
-        store = cls(open_engine(path), path)
-        with store.write() as tx:
-            if tx.meta("client_id") is None:
-                tx.set_meta("client_id", str(uuid.uuid4()))
+        session = Session(path)
+        try:
+            engine = open_engine(path, unclean=session.unclean)
+        except BaseException:
+            session.close()  # the stale markers stay: the next open checks again
+            raise
+        session.checked()
+        store = cls(engine, path, session)
+        try:
+            with store.write() as tx:
+                if tx.meta("client_id") is None:
+                    tx.set_meta("client_id", str(uuid.uuid4()))
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
         self.engine.dispose()
+        self._session.close()
+
+    def check_before_push(self) -> None:
+        """Refuse to send what a damaged file holds: the whole file is checked (`PRAGMA
+        quick_check`, 0.5 to 1.5 s for 100,000 tickets) when the outbox has work to send."""
+        with self.read() as db:
+            pending = db.outbox_count()
+        problems = quick_check(self.path) if pending else []
+        if problems:
+            raise damaged(
+                self.path, f"found before sending {plural(pending, 'unsent change')}: {problems[0]}"
+            )
 
     @contextmanager
     def read(self) -> Iterator[Reader]:
-        with self.engine.connect() as connection, connection.begin():
-            yield Reader(connection, self)
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                yield Reader(connection, self)
+        except DBAPIError as exc:  # a damaged file, a full disk (its log cannot grow)
+            cause = sqlite_cause(exc)
+            if cause is None:
+                raise
+            raise explain(self.path, cause, "read") from None
 
     @contextmanager
     def write(self) -> Iterator[Writer]:
-        with self.engine.connect() as connection:
-            connection.info["immediate"] = True
-            try:
-                with connection.begin():
-                    writer = Writer(connection, self)
-                    yield writer
-                    writer._reindex_touched()
-            except OperationalError as exc:  # locked for too long, read-only, disk full
-                raise StoreError(f"cannot write the cache {self.path}: {exc.orig}") from None
-            finally:
-                connection.info.pop("immediate", None)
+        try:
+            with self.engine.connect() as connection:
+                connection.info["immediate"] = True
+                try:
+                    with connection.begin():
+                        writer = Writer(connection, self)
+                        yield writer
+                        writer._reindex_touched()
+                finally:
+                    connection.info.pop("immediate", None)
+        except DBAPIError as exc:  # locked for too long, read-only, disk full, damaged
+            cause = sqlite_cause(exc)
+            if cause is None:
+                raise
+            raise explain(self.path, cause, "write") from None

@@ -7,11 +7,11 @@ changed it and who did, so a push can tell a real conflict from an edit of anoth
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Any
 
-import keyring
-from keyring.errors import KeyringError
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -33,10 +33,15 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from workbench.core import secrets
 from workbench.core.errors import BadInput, WorkbenchError
 from workbench.store import schema as local
+from workbench.store.store import Reader, Writer
 
 KEYRING_SERVICE = "workbench-central"
+# The cache's own part of its password's keyring entry (meta; no secret): a password typed in
+# one cache never replaces the one another cache of the same login signs in with.
+CACHE_KEY = "central_password_entry"
 
 metadata = MetaData()
 
@@ -229,11 +234,59 @@ def _password_in_place(url: URL) -> URL:
     return url.difference_update_query(["password"]).set(password=url.password or secret)
 
 
+URL_FORM = "postgresql://USER@HOST[:PORT]/DATABASE[?sslmode=...]"
+# The parts of a URL as SQLAlchemy splits them (its own pattern is private): what follows the
+# first '@' of the user info is the host, an IPv6 address in brackets, then an optional port.
+_HOST_AND_PORT = re.compile(
+    r"^[\w+]+://(?:[^:/]*(?::[^@]*)?@)?(?P<host>\[[^\]/?]*\]?|[^/:?]*)(?::(?P<port>[^/?]*))?"
+)
+
+
+def _port_problem(port: str) -> str | None:
+    if port.isascii() and port.isdigit() and 0 < int(port) < 65536:
+        return None
+    return f"the port {port!r} in the URL is not a number from 1 to 65535"
+
+
+def _url_problem(url: str) -> str | None:
+    """What is wrong with a URL that SQLAlchemy or libpq would refuse in their own ways (a
+    ValueError, an odd message, a password shown as part of the host); None when nothing is."""
+    parts = _HOST_AND_PORT.match(url)
+    if parts is None:
+        return None  # not scheme://…: make_url says it is no URL
+    host, port = parts["host"], parts["port"]
+    if host.startswith("[") and not host.endswith("]"):
+        return "the IPv6 address in the URL lacks its closing ']': write [ADDRESS]:PORT"
+    if "," in host or "," in (port or ""):
+        return f"the URL names more than one host; the central database is one: {URL_FORM}"
+    if "@" in host:
+        return "the user name or password in the URL has an '@': write it as %40"
+    if port is not None:
+        return _port_problem(port)
+    return None
+
+
+def _query_problem(parsed: URL) -> str | None:
+    """libpq's host and port may come in the query too (?host=…&port=…)."""
+    for name in ("host", "hostaddr", "port"):
+        given = parsed.query.get(name)
+        values = [given] if isinstance(given, str) else list(given or ())
+        if len(values) > 1 or any("," in value for value in values):
+            return f"the URL names more than one host; the central database is one: {URL_FORM}"
+        if name == "port" and values:
+            return _port_problem(values[0])
+    if not parsed.host and "host" not in parsed.query and not os.environ.get("PGHOST"):
+        return f"the URL names no host: {URL_FORM} (a local socket: add ?host=/SOCKET/DIR)"
+    return None
+
+
 def masked(url: str | URL) -> str:
     """The URL as it may appear in messages and logs: never with its password."""
+    if isinstance(url, str) and _url_problem(url):
+        return "<unusable URL>"  # parse_url says what is wrong; its parts are not shown
     try:
         parsed = _password_in_place(make_url(url))
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<unparseable URL>"
     if "sslpassword" in parsed.query:
         parsed = parsed.update_query_dict({"sslpassword": "***"})
@@ -241,14 +294,19 @@ def masked(url: str | URL) -> str:
 
 
 def parse_url(url: str) -> URL:
+    """The central database's URL, parsed; BadInput in one line, its password never shown."""
+    problem = _url_problem(url)
+    if problem:
+        raise BadInput(problem)
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise BadInput(
-            "not a database URL; use postgresql://USER@HOST[:PORT]/DATABASE[?sslmode=...]"
-        ) from None
-    if parsed.get_backend_name() != "postgresql":
+    except (ArgumentError, ValueError):
+        raise BadInput(f"not a database URL; use {URL_FORM}") from None
+    if parsed.get_backend_name() not in ("postgresql", "postgres"):  # libpq takes both
         raise BadInput(f"the central database must be PostgreSQL, not {parsed.drivername}")
+    problem = _query_problem(parsed)
+    if problem:
+        raise BadInput(problem)
     if not parsed.database:
         raise BadInput(f"{masked(parsed)} names no database")
     if "sslpassword" in parsed.query:
@@ -261,16 +319,49 @@ def parse_url(url: str) -> URL:
     return _password_in_place(parsed).set(drivername="postgresql+psycopg")
 
 
-def keyring_account(url: URL) -> str:
-    return f"{url.username or ''}@{url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+def keyring_account(url: URL, cache_key: str | None = None) -> str:
+    """The keyring account of the password of the server login ``url`` names, in the cache
+    with ``cache_key``; without one, the entry every cache of that login shared before."""
+    server = f"{url.username or ''}@{url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+    return server if cache_key is None else f"{server} cache {cache_key}"
 
 
-def store_password(url: str, password: str) -> None:
-    parsed = parse_url(url)
-    try:
-        keyring.set_password(KEYRING_SERVICE, keyring_account(parsed), password)
-    except KeyringError as exc:
-        raise WorkbenchError(f"cannot store the password in the keyring: {exc}") from None
+def cache_key(db: Reader) -> str | None:
+    """This cache's part of its password's keyring entry; None before its first login."""
+    return db.meta(CACHE_KEY)
+
+
+def keep_cache_key(tx: Writer, key: str) -> None:
+    tx.set_meta(CACHE_KEY, key)
+
+
+_process_cache_key: str | None = None
+
+
+def use_cache_key(key: str | None) -> None:
+    """The cache whose password a connection without its own ``cache_key`` uses: this
+    process's cache (a command or the window works on one)."""
+    global _process_cache_key  # noqa: PLW0603  (one cache per process)
+    _process_cache_key = key
+
+
+def store_password(url: str, key: str, password: str) -> None:
+    """Keep the password for this cache only: other caches of the login keep theirs."""
+    account = keyring_account(parse_url(url), key)
+    secrets.set_secret(KEYRING_SERVICE, account, password, "store the central password")
+
+
+def stored_password(url: URL, key: str | None) -> str | None:
+    """The cache's own entry, else the shared one older versions stored; None when there is
+    none (or no keyring at all: then libpq's PGPASSWORD may still sign in)."""
+    accounts = [keyring_account(url, key)] if key else []
+    for account in [*accounts, keyring_account(url)]:
+        found = secrets.get_secret(
+            KEYRING_SERVICE, account, "read the central password", no_keyring_is_none=True
+        )
+        if found is not None:
+            return found
+    return None
 
 
 CONNECT_TIMEOUT_S = 10  # a silent network fails a sync in seconds, not after TCP's minutes
@@ -284,10 +375,12 @@ def connect(
     statement_timeout_ms: int | None = SYNC_STATEMENT_TIMEOUT_MS,
     *,
     keep_open: bool = False,
+    cache_key: str | None = None,
 ) -> Engine:
-    """An engine on the central database; the password comes from the keyring (else libpq's
-    PGPASSWORD), never from a file of ours. keep_open: a connection given back is kept for
-    the next use (a sync round connects once), until the engine is disposed."""
+    """An engine on the central database; the password comes from the keyring entry of the
+    cache with ``cache_key`` (default: this process's cache), else libpq's PGPASSWORD, never
+    from a file of ours. keep_open: a connection given back is kept for the next use (a sync
+    round connects once), until the engine is disposed."""
     parsed = parse_url(url)
     options: dict[str, Any] = {}
     if "connect_timeout" not in parsed.query:
@@ -295,10 +388,7 @@ def connect(
     if statement_timeout_ms is not None:
         options["options"] = f"-c statement_timeout={statement_timeout_ms}"
     if parsed.password is None:
-        try:
-            secret = keyring.get_password(KEYRING_SERVICE, keyring_account(parsed))
-        except KeyringError:
-            secret = None
+        secret = stored_password(parsed, cache_key or _process_cache_key)
         if secret is not None:
             parsed = parsed.set(password=secret)
     if keep_open:

@@ -168,9 +168,12 @@ class Synchronizer:
 
     def _round(self) -> SyncReport:
         started = time.perf_counter()
-        engine = central.connect(self.url, keep_open=True)
+        with self.store.read() as db:
+            cache_key = central.cache_key(db)  # whose password: this cache's
+        engine = central.connect(self.url, keep_open=True, cache_key=cache_key)
         try:
             self._reach(engine)
+            self.store.check_before_push()
             pushed = self.push(engine)
             pulled = self.pull(engine)
             resynced = bool(pulled.mismatched)

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection, Iterator
+from collections import deque
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from workbench.core import patterns
+from workbench.core.display import control_character
+from workbench.core.errors import BadInput
+from workbench.core.files import UnreadableFile, read_text_file
 from workbench.core.yaml_loader import SafeLoader, compose, safe_load
 from workbench.trees.model import (
     EXITS,
@@ -59,11 +64,17 @@ class _Loader(_BASE):  # type: ignore[misc]
 
 
 _LOADER: Any = _Loader
+K = TypeVar("K")
 TEMPLATE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INT = "tag:yaml.org,2002:int"
 _BOOL = "tag:yaml.org,2002:bool"
+# Whole numbers are stored as 32-bit integers: a version past that validated and then broke
+# the import. Exit codes of Windows reach 2**32 - 1 (0xC0000005) and of others go negative.
+MAX_VERSION = 2**31 - 1
+EXIT_CODES = (-(2**31), 2**32 - 1)
+_YAML_INT = SafeConstructor()  # reads 0x1F, 0o17, 1_000 and 1:30 as YAML writes them
 
 _TOP_KEYS = {"id", "title", "version", "category", "start", "nodes", "description"}
 _KEYS: dict[NodeType, set[str]] = {
@@ -96,6 +107,7 @@ class _Reading:
     known_trees: Collection[str] | None
     problems: list[Problem] = field(default_factory=list)
     templates: list[tuple[str | None, str, yaml.Node]] = field(default_factory=list)
+    check_category: Callable[[str], object] | None = None  # raises BadInput for an unknown one
     current: str | None = None  # the node whose fields are being read
     edges: list[tuple[str, str, yaml.Node]] = field(default_factory=list)  # from, to, where
 
@@ -134,14 +146,18 @@ class _Reading:
             self.templates.append((self.current, node.value, node))
         return str(node.value)
 
-    def integer(self, pair: Pair | None, what: str) -> int | None:
+    def integer(self, pair: Pair | None, what: str, low: int, high: int) -> int | None:
         if pair is None:
             return None
         node = pair[1]
         if not isinstance(node, ScalarNode) or node.tag != _INT:
             self.error(node, f"{what} must be a whole number")
             return None
-        return int(node.value, 0)
+        value = int(_YAML_INT.construct_yaml_int(node))
+        if not low <= value <= high:
+            self.error(node, f"{what} must be a whole number from {low} to {high}")
+            return None
+        return value
 
     def regex(self, pair: Pair | None, what: str) -> str | None:
         value = self.text(pair, what, template=False)
@@ -203,18 +219,28 @@ def _branches(reading: _Reading, node_id: str, pair: Pair) -> tuple[Branch, ...]
     branches: list[Branch] = []
     items = list(_items(reading, pair, f"the branches of {node_id!r}"))
     for index, (item, entry) in enumerate(items):
-        _unknown_keys(reading, entry, {"when", "otherwise", "next"}, f"a branch of {node_id!r}")
+        _unknown_keys(
+            reading, entry, {"when", "otherwise", "next", "label"}, f"a branch of {node_id!r}"
+        )
         target = reading.target(node_id, entry.get("next"), "next")
         if target is None:
             _missing(reading, item, entry, ("next",), "a branch")
             continue
+        label = (reading.text(entry.get("label"), "a branch label", template=False) or "").strip()
+        if "label" not in entry:
+            reading.report(
+                item,
+                "warning",
+                f"a branch of {node_id!r} has no `label`: a technician who picks it by hand "
+                "sees only its condition",
+            )
         if "otherwise" in entry:
             flag = entry["otherwise"][1]
             if not (isinstance(flag, ScalarNode) and flag.tag == _BOOL and flag.value == "true"):
                 reading.error(flag, "otherwise must be `true`")
             elif index != len(items) - 1:
                 reading.error(entry["otherwise"][0], "the otherwise branch must come last")
-            branches.append(Branch(target, otherwise=True))
+            branches.append(Branch(target, otherwise=True, label=label))
             continue
         if "when" not in entry:
             reading.error(item, "a branch needs `when: {...}` or `otherwise: true`")
@@ -226,9 +252,10 @@ def _branches(reading: _Reading, node_id: str, pair: Pair) -> tuple[Branch, ...]
         branches.append(
             Branch(
                 target,
-                exit_code=reading.integer(when.get("exit_code"), "exit_code"),
+                exit_code=reading.integer(when.get("exit_code"), "exit_code", *EXIT_CODES),
                 stdout_matches=reading.regex(when.get("stdout_matches"), "stdout_matches"),
                 stderr_matches=reading.regex(when.get("stderr_matches"), "stderr_matches"),
+                label=label,
             )
         )
     if items and not any(b.otherwise for b in branches):
@@ -310,9 +337,7 @@ def _terminal_fields(
             if not (args[name] or "").strip():
                 reading.error(fields[name][1], f"{kind} node {node_id!r} needs a non-empty {name}")
     if node_type is NodeType.ESCALATE and "tier" in fields:
-        args["tier"] = reading.integer(fields["tier"], "tier")
-        if args["tier"] is not None and not 1 <= args["tier"] <= 3:
-            reading.error(fields["tier"][1], "tier must be 1, 2 or 3")
+        args["tier"] = reading.integer(fields["tier"], "tier", 1, 3)
     return args
 
 
@@ -382,18 +407,11 @@ def _graph_checks(
             reading.error(where, f"next names no node {target!r}")
             dangling.add(source)
     # Nodes that can reach an exit: walk the edges backwards from every exit.
-    incoming: dict[str, list[str]] = {name: [] for name in nodes}
+    incoming: dict[str, list[str]] = {}
     for node in nodes.values():
         for target in node.successors():
-            if target in incoming:
-                incoming[target].append(node.id)
-    alive = [n.id for n in nodes.values() if n.type in EXITS]
-    reaches = set(alive)
-    while alive:
-        for before in incoming[alive.pop()]:
-            if before not in reaches:
-                reaches.add(before)
-                alive.append(before)
+            incoming.setdefault(target, []).append(node.id)
+    reaches = _backwards(incoming, [n.id for n in nodes.values() if n.type in EXITS])
     for name in nodes:
         if name not in reaches and name not in dangling:
             reading.error(
@@ -407,12 +425,7 @@ def _unreachable(
 ) -> None:
     if start not in nodes:
         return
-    seen, todo = {start}, [start]
-    while todo:
-        for target in nodes[todo.pop()].successors():
-            if target in nodes and target not in seen:
-                seen.add(target)
-                todo.append(target)
+    seen = {node.id for node in _walk(nodes, start)}
     for name in nodes:
         if name not in seen:
             reading.report(keys[name], "warning", f"node {name!r} is unreachable from start")
@@ -468,17 +481,64 @@ def _variable_checks(reading: _Reading, nodes: dict[str, Node], start: str | Non
                 )
 
 
+_NO_CONTROL = (
+    "a tree's texts reach technicians' screens and terminals, so they hold no control "
+    "character but line feed and tab"
+)
+
+
+def _raw_control(reading: _Reading, text: str) -> bool:
+    """Whether the file holds a control character as such (YAML would refuse it unlocated)."""
+    # A carriage return ends a line in YAML (CRLF files); it is no character of a text.
+    found = control_character(text.replace("\r", "\n"))
+    if found is None:
+        return False
+    offset, code = found
+    line = text.count("\n", 0, offset)
+    column = offset - (text.rfind("\n", 0, offset) + 1)
+    reading.error(
+        yaml.Mark(reading.file, offset, line, column, None, 0),
+        f"control character {code}: {_NO_CONTROL}",
+    )
+    return True
+
+
+def _control_checks(reading: _Reading, root: yaml.Node) -> None:
+    """Every key and value of the document, escaped control characters (\\e, \\x1b) included."""
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue  # an alias: its node was checked where it was written
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            found = control_character(node.value)
+            if found is not None:
+                offset, code = found
+                mark = _mark_of(node, node.value, offset)
+                reading.error(mark, f"control character {code}: {_NO_CONTROL}")
+        elif isinstance(node, SequenceNode):
+            todo.extend(node.value)
+        elif isinstance(node, MappingNode):
+            todo.extend(part for pair in node.value for part in pair)
+
+
 def read_tree(
     text: str,
     file: str,
     catalog: RecipeCatalog,
     known_trees: Collection[str] | None = None,
+    check_category: Callable[[str], object] | None = None,
 ) -> tuple[Tree | None, list[Problem]]:
     """The tree in `text` and every problem found; the tree is None when there is an error.
 
-    `known_trees` names the trees a goto may continue in (None: do not check gotos).
+    `known_trees` names the trees a goto may continue in (None: do not check gotos);
+    `check_category` raises BadInput for a category the SLA policy does not know (None: any).
     """
-    reading = _Reading(file, catalog, known_trees)
+    reading = _Reading(file, catalog, known_trees, check_category=check_category)
+    if _raw_control(reading, text):
+        return None, reading.problems
     try:
         root = compose(text, _LOADER)
     except yaml.MarkedYAMLError as exc:
@@ -488,17 +548,23 @@ def read_tree(
     if root is None:
         reading.problems.append(Problem(file, 1, 1, "error", "the file is empty"))
         return None, reading.problems
+    _control_checks(reading, root)
     top = reading.mapping(root, "a tree")
     if not top:
+        reading.problems.sort(key=lambda p: (p.line, p.column))
         return None, reading.problems
     _unknown_keys(reading, top, _TOP_KEYS, "a tree")
     _missing(reading, root, top, ("id", "title", "version", "start", "nodes"), "a tree")
     tree_id = reading.text(top.get("id"), "id", template=False)
     if tree_id is not None and not _NAME.match(tree_id):
         reading.error(top["id"][1], f"tree id {tree_id!r} must be letters, digits, '.', '_', '-'")
-    version = reading.integer(top.get("version"), "version")
-    if version is not None and version < 1:
-        reading.error(top["version"][1], "version must be 1 or more")
+    version = reading.integer(top.get("version"), "version", 1, MAX_VERSION)
+    category = reading.text(top.get("category"), "category", template=False)
+    if category is not None and check_category is not None:
+        try:
+            check_category(category)
+        except BadInput as exc:
+            reading.error(top["category"][1], str(exc))
     nodes: dict[str, Node] = {}
     keys: dict[str, ScalarNode] = {}
     if "nodes" in top:
@@ -520,24 +586,29 @@ def read_tree(
         id=tree_id,
         title=reading.text(top["title"], "title", template=False) or "",
         version=version,
-        category=reading.text(top.get("category"), "category", template=False) or "",
+        category=category or "",
         start=start,
         nodes=nodes,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         source=text,
+        positions={
+            name: (key.start_mark.line + 1, key.start_mark.column + 1) for name, key in keys.items()
+        },
     )
     return tree, reading.problems
 
 
 def read_tree_file(
-    path: Path, catalog: RecipeCatalog, known_trees: Collection[str] | None = None
+    path: Path,
+    catalog: RecipeCatalog,
+    known_trees: Collection[str] | None = None,
+    check_category: Callable[[str], object] | None = None,
 ) -> tuple[Tree | None, list[Problem]]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        return None, [Problem(str(path), 1, 1, "error", f"cannot read the file: {reason}")]
-    return read_tree(text, str(path), catalog, known_trees)
+        text = read_text_file(path, "the tree")
+    except UnreadableFile as exc:
+        return None, [Problem(str(path), 1, 1, "error", f"cannot read the file: {exc.reason}")]
+    return read_tree(text, str(path), catalog, known_trees, check_category)
 
 
 def tree_id_of(text: str) -> str | None:
@@ -548,3 +619,79 @@ def tree_id_of(text: str) -> str | None:
         return None
     value = data.get("id") if isinstance(data, dict) else None
     return value if isinstance(value, str) else None
+
+
+def _backwards(incoming: Mapping[K, list[K]], ends: list[K]) -> set[K]:
+    """`ends` and everything from which an edge path leads to one of them."""
+    reaches, todo = set(ends), list(ends)
+    while todo:
+        for before in incoming.get(todo.pop(), []):
+            if before not in reaches:
+                reaches.add(before)
+                todo.append(before)
+    return reaches
+
+
+def goto_traps(trees: Mapping[str, Tree], files: Mapping[str, str]) -> list[Problem]:
+    """Gotos from which no terminal can be reached through the trees they continue in.
+
+    A tree's own check counts a goto as an exit; this one follows it into `trees` (every tree a
+    goto may name, by id) and reports, for each tree in `files` (id → file), a goto whose way
+    on only goes round: A → B → A, or a tree going to itself, without a resolve or escalate.
+    """
+    incoming: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    ends: list[tuple[str, str]] = []
+    for tree in trees.values():
+        for node in tree.nodes.values():
+            after = [(tree.id, name) for name in node.successors()]
+            target = trees.get(node.tree or "") if node.type is NodeType.GOTO else None
+            if target is not None:
+                after.append((target.id, target.start))
+            elif node.type in EXITS:  # a terminal, or a goto to an unknown tree (its own error)
+                ends.append((tree.id, node.id))
+            for successor in after:
+                incoming.setdefault(successor, []).append((tree.id, node.id))
+    reaches = _backwards(incoming, ends)
+    problems = []
+    for tree_id, file in files.items():
+        tree = trees[tree_id]
+        for node in tree.nodes.values():
+            if node.type is NodeType.GOTO and (tree_id, node.id) not in reaches:
+                line, column = tree.positions.get(node.id, (1, 1))
+                chain = " → ".join(_goto_chain(trees, tree_id, node.tree or ""))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        column,
+                        "error",
+                        f"no terminal can be reached from node {node.id!r}: the trees it "
+                        f"continues in only go round ({chain}), a trap cycle",
+                    )  # fmt: skip
+                )
+    return problems
+
+
+def _goto_chain(trees: Mapping[str, Tree], first: str, target: str) -> list[str]:
+    """The trees a goto from `first` to `target` passes, up to the first one met again."""
+    chain = [first]
+    while target in trees and target not in chain:
+        chain.append(target)
+        tree = trees[target]
+        target = next(
+            (n.tree or "" for n in _walk(tree.nodes, tree.start) if n.type is NodeType.GOTO), ""
+        )
+    return [*chain, target] if target else chain
+
+
+def _walk(nodes: Mapping[str, Node], start: str) -> list[Node]:
+    """The nodes reachable from `start`, nearest first."""
+    seen, order, todo = {start}, [], deque([start])
+    while todo:
+        node = nodes[todo.popleft()]
+        order.append(node)
+        for name in node.successors():
+            if name in nodes and name not in seen:
+                seen.add(name)
+                todo.append(name)
+    return order

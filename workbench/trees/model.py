@@ -69,6 +69,26 @@ class Branch:
     stdout_matches: str | None = None
     stderr_matches: str | None = None
     otherwise: bool = False
+    label: str = ""  # what the branch means, for the technician who picks it by hand
+
+    @property
+    def condition(self) -> str:
+        """The condition in words: "exit code 0, output matches Error|Paused"."""
+        if self.otherwise:
+            return "any other result"
+        parts = []
+        if self.exit_code is not None:
+            parts.append(f"exit code {self.exit_code}")
+        if self.stdout_matches:
+            parts.append(f"output matches {self.stdout_matches}")
+        if self.stderr_matches:
+            parts.append(f"errors match {self.stderr_matches}")
+        return ", ".join(parts)
+
+    @property
+    def title(self) -> str:
+        """The label, or the condition for a tree written without labels."""
+        return self.label or self.condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +130,7 @@ class Tree:
     nodes: dict[str, Node] = field(hash=False)
     digest: str  # sha256 of the source text: tells a changed tree from the one a run began on
     source: str = field(repr=False)
+    # node id -> (line, column) in the source, to locate problems found across trees
+    positions: dict[str, tuple[int, int]] = field(
+        default_factory=dict, hash=False, compare=False, repr=False
+    )

@@ -91,7 +91,7 @@ class RemoteCheckExecutor:
         except WorkbenchError as exc:  # e.g. the profile's secret is gone from the keyring
             return Unreachable(f"no usable credentials for {host}: {exc}")
         if connection is None:
-            return Unreachable(f"no credentials are known for {host}")
+            return Unreachable(f"no credential profile for {host}")
         from workbench.remote.jobs import JobRequest  # noqa: PLC0415  (see the imports)
 
         lines: dict[str, list[str]] = {"stdout": [], "stderr": []}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -16,12 +17,15 @@ from typing import Any, Protocol
 
 from workbench.core import patterns
 from workbench.core.errors import BadInput
+from workbench.remote.profiles import check_host
 from workbench.trees.loader import TEMPLATE
 from workbench.trees.model import Branch, Node, NodeType, Tree
 
 EXCERPT_CHARS = 600
 IDLE_CAP_SECONDS = 60 * 60
-NO_REMOTE = "remote execution is not available in this Workbench yet"
+HOSTNAME = "ticket.asset.hostname"
+NO_HOST = "no host: the ticket has no asset and none was given"
+BY_HAND = "answered by hand"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +44,6 @@ class CheckExecutor(Protocol):
     def run(self, recipe: str, host: str, params: Mapping[str, str]) -> CheckResult | Unreachable:
         """Run a recipe on a host (a check's diagnostic or an action's change)."""
         ...
-
-
-class NoRemoteExecutor:
-    """Until remote execution is wired in, every host is out of reach: answers come by hand."""
-
-    def run(
-        self, _recipe: str, _host: str, _params: Mapping[str, str]
-    ) -> CheckResult | Unreachable:
-        return Unreachable(NO_REMOTE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +126,7 @@ class Run:
         self.started_at = started_at or clock()
         self.steps: list[Step] = []
         self.pending: Pending | None = None
+        self.host = ""  # the machine to check, given by the technician: the ticket has no asset
         self._follow_goto()  # a tree may start by continuing in another
 
     # -- where we are ----------------------------------------------------------------------
@@ -148,18 +144,42 @@ class Run:
     @property
     def variables(self) -> dict[str, str]:
         values = dict(self.context)
+        if self.host and not values.get(HOSTNAME):
+            values[HOSTNAME] = self.host
         for step in self.steps:
             if step.var:
                 values[step.var] = step.answer
         return values
 
-    def render(self, text: str | None) -> str:
+    def render(self, text: str | None, shown: bool = False) -> str:
+        """`text` with its templates filled; `shown` (text for people): a field the ticket
+        lacks reads "(no asset)" or "(none)" instead of leaving a gap."""
         values = self.variables
-        return TEMPLATE.sub(lambda m: values.get(m.group(1), ""), text or "")
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            found = values.get(name, "")
+            if found or not shown or not name.startswith("ticket."):
+                return found
+            return "(no asset)" if name.startswith("ticket.asset.") else "(none)"
+
+        return TEMPLATE.sub(value, text or "")
 
     @property
     def prompt(self) -> str:
-        return self.render(self.node.text)
+        return self.render(self.node.text, shown=True)
+
+    @property
+    def target_host(self) -> str:
+        """The host the current node's recipe runs on; empty when the ticket has no asset."""
+        return self._target(self.node)[0] if self.node.recipe else ""
+
+    def set_host(self, host: str) -> None:
+        """The machine the checks run on when the ticket has no asset (asked of the technician)."""
+        asset = self.context.get(HOSTNAME, "")
+        if asset:
+            raise BadInput(f"the ticket's asset {asset} is the host; it needs no other")
+        self.host = check_host(host)
 
     @property
     def finished(self) -> bool:
@@ -179,21 +199,34 @@ class Run:
             tree=self.current_tree.id,
             node=node.id,
             kind=node.type.value,
-            prompt=self.render(node.text),
+            prompt=self.render(node.text, shown=True),
             answer=answer,
             next_tree=self.current_tree.id,
             next_node=target,
             at=self._clock(),
             **extra,
         )
+        before = len(self.steps)
         self.steps.append(step)
+        try:
+            self._follow_goto()
+        except BadInput:
+            del self.steps[before:]
+            raise
         self.pending = None
-        self._follow_goto()
         return step
 
     def _follow_goto(self) -> None:
-        node = self.node
-        if node.type is NodeType.GOTO and node.tree:
+        """Continue through gotos (a tree may start with one) until a node that asks something."""
+        passed: list[str] = []
+        while (node := self.node).type is NodeType.GOTO and node.tree:
+            passed.append(self.current_tree.id)
+            if node.tree in passed:
+                round_trip = " → ".join([*passed, node.tree])
+                raise BadInput(
+                    f"the trees go round without a step ({round_trip}): "
+                    "fix them (see `workbench tree validate`)"
+                )
             target = self._trees(node.tree)
             self.steps.append(
                 Step(
@@ -245,7 +278,7 @@ class Run:
         node = self._expect(NodeType.CHECK)
         host, params = self._target(node)
         if not host:
-            outcome: CheckResult | Unreachable = Unreachable("no host: the ticket has no asset")
+            outcome: CheckResult | Unreachable = Unreachable(NO_HOST)
         else:
             outcome = executor.run(node.recipe or "", host, params)
         if isinstance(outcome, Unreachable):
@@ -253,30 +286,44 @@ class Run:
             return None
         return self._branch(node, outcome, note="")
 
+    def by_hand(self) -> None:
+        """The technician answers the check without running it (e.g. at the machine itself)."""
+        node = self._expect(NodeType.CHECK)
+        self.pending = Pending(self.current_tree.id, node.id, "")
+
     def _branch(self, node: Node, result: CheckResult, note: str) -> Step:
         unchecked: list[str] = []
         branch = next(b for b in node.branches if matches(b, result, unchecked))  # otherwise last
         note = "; ".join(filter(None, [note, *unchecked]))
-        return self._step(
-            node, f"exit code {result.exit_code}", branch.next, excerpt=excerpt(result), note=note
-        )
+        code = f"exit code {result.exit_code}"
+        answer = f"{branch.label} ({code})" if branch.label else code
+        return self._step(node, answer, branch.next, excerpt=excerpt(result), note=note)
 
     def _manual_note(self, reason: str | None = None) -> str:
-        reason = reason or (self.pending.reason if self.pending else NO_REMOTE)
-        return f"host not reached ({reason}); decided by hand by the technician"
+        """Why a step was decided by the technician: the reason its recipe did not run, if
+        it was tried (else the technician answered without trying it)."""
+        reason = reason or (self.pending.reason if self.pending else None)
+        return f"not run: {reason}; {BY_HAND}" if reason else BY_HAND
 
     def enter_result(self, result: CheckResult) -> Step:
         """A check's result as the technician saw it (e.g. on the machine itself)."""
         node = self._expect(NodeType.CHECK)
         return self._branch(node, result, note=self._manual_note())
 
-    def pick_branch(self, target: str) -> Step:
-        """Choose a check's branch by hand (the host could not be reached)."""
+    def pick_branch(self, choice: str) -> Step:
+        """Choose a check's branch by hand, by its label or the node it leads to."""
         node = self._expect(NodeType.CHECK)
-        if target not in {b.next for b in node.branches}:
-            options = ", ".join(repr(b.next) for b in node.branches)
-            raise BadInput(f"{target!r} is not a branch of {node.id!r}; choose one of {options}")
-        return self._step(node, f"branch {target} picked by hand", target, note=self._manual_note())
+        wanted = choice.strip().casefold()
+        branch = next((b for b in node.branches if b.next == choice.strip()), None) or next(
+            (b for b in node.branches if b.label and b.label.casefold() == wanted), None
+        )
+        if branch is None:
+            options = ", ".join(
+                repr(b.next) + (f" ({b.label})" if b.label else "") for b in node.branches
+            )
+            raise BadInput(f"{choice!r} is not a branch of {node.id!r}; choose one of {options}")
+        answer = f"{branch.label or 'branch ' + branch.next} (picked by hand)"
+        return self._step(node, answer, branch.next, note=self._manual_note())
 
     def acknowledge(self, executor: CheckExecutor | None = None) -> Step:
         """An action is done: by its recipe through `executor`, or by hand when None."""
@@ -285,7 +332,7 @@ class Run:
         if node.recipe is None or executor is None:
             return self._step(node, "done", node.next)
         host, params = self._target(node)
-        outcome = executor.run(node.recipe, host, params) if host else Unreachable("no host")
+        outcome = executor.run(node.recipe, host, params) if host else Unreachable(NO_HOST)
         if isinstance(outcome, Unreachable):
             note = self._manual_note(outcome.reason)  # an action sets no pending reason
             return self._step(node, "done by hand", node.next, note=note)
@@ -356,7 +403,12 @@ class Run:
     def state_json(self) -> str:
         steps = [{**asdict(s), "at": s.at.isoformat()} for s in self.steps]
         pending = asdict(self.pending) if self.pending else None
-        state = {"started_at": self.started_at.isoformat(), "steps": steps, "pending": pending}
+        state = {
+            "started_at": self.started_at.isoformat(),
+            "steps": steps,
+            "pending": pending,
+            "host": self.host,
+        }
         return json.dumps(state, ensure_ascii=False, sort_keys=True)
 
     def load_state(self, text: str) -> None:
@@ -364,3 +416,4 @@ class Run:
         self.started_at = datetime.fromisoformat(state["started_at"])
         self.steps = [Step(**{**s, "at": datetime.fromisoformat(s["at"])}) for s in state["steps"]]
         self.pending = Pending(**state["pending"]) if state["pending"] else None
+        self.host = state.get("host", "")  # runs stored before hosts were asked have none

@@ -14,13 +14,16 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-from workbench.core.errors import BadInput, NotFound
+from workbench.core.errors import BadInput, NotFound, WorkbenchError
+from workbench.core.files import UnreadableFile, read_text_file
+from workbench.core.labels import plural
 from workbench.core.models import TicketDetail, WorklogEntry, WorklogKind
+from workbench.services.policy import policy_for
 from workbench.services.tickets import TicketService, new_id, utc_now
 from workbench.store import Reader, Writer
 from workbench.store import trees as tree_store
 from workbench.store.documents import Approvals
-from workbench.trees.loader import read_tree, read_tree_file, tree_id_of
+from workbench.trees.loader import goto_traps, read_tree, read_tree_file, tree_id_of
 from workbench.trees.model import NodeType, Problem, Tree
 from workbench.trees.recipes import RecipeCatalog
 from workbench.trees.runner import Run
@@ -157,24 +160,41 @@ class TreeService:
     def known_ids(self) -> set[str]:
         return {s.id for s in self._stored()} | set(self._library)
 
+    def _in_effect(self) -> dict[str, Tree]:
+        """Every tree a run may continue in now, by id (one that does not read is left out)."""
+        found: dict[str, Tree] = {}
+        for tree_id in self.known_ids():
+            try:
+                found[tree_id] = self.tree(tree_id)
+            except WorkbenchError:
+                continue  # not approved, or no longer valid: a goto cannot continue in it
+        return found
+
     def validate(self, paths: Iterable[Path]) -> tuple[list[Tree], list[Problem]]:
-        """Every problem of every file; gotos may name these files' trees or known ones."""
+        """Every problem of every file; gotos may name these files' trees or known ones, and
+        must lead on to a terminal through them (the files replace the trees of their ids)."""
         paths = list(paths)
         known = self.known_ids()
         for path in paths:
             try:
-                found = tree_id_of(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError):
+                found = tree_id_of(read_text_file(path, "the tree"))
+            except UnreadableFile:
                 continue  # read_tree_file reports it with its position
             if found:
                 known.add(found)
-        trees: list[Tree] = []
+        check_category = policy_for(self.store).check_category
+        read = [
+            (path, *read_tree_file(path, self.catalog, known, check_category)) for path in paths
+        ]
+        files = {tree.id: str(path) for path, tree, _problems in read if tree is not None}
+        trees = [tree for _path, tree, _problems in read if tree is not None]
+        traps: list[Problem] = []
+        if any(node.type is NodeType.GOTO for tree in trees for node in tree.nodes.values()):
+            traps = goto_traps(self._in_effect() | {tree.id: tree for tree in trees}, files)
         problems: list[Problem] = []
-        for path in paths:
-            tree, found_problems = read_tree_file(path, self.catalog, known)
-            problems.extend(found_problems)
-            if tree is not None:
-                trees.append(tree)
+        for path, _tree, of_path in read:
+            of_file = of_path + [p for p in traps if p.file == str(path)]
+            problems.extend(sorted(of_file, key=lambda p: (p.line, p.column)))
         return trees, problems
 
     def import_files(self, paths: Iterable[Path]) -> list[tuple[Tree, str]]:
@@ -182,7 +202,8 @@ class TreeService:
         trees, problems = self.validate(paths)
         errors = [p for p in problems if p.severity == "error"]
         if errors:
-            raise BadInput(f"nothing imported: {len(errors)} error(s), the first: {errors[0]}")
+            count = plural(len(errors), "error")
+            raise BadInput(f"nothing imported: {count}, the first: {errors[0]}")
         now = self.clock()
         done: list[tuple[Tree, str]] = []
         self._technician()

@@ -62,8 +62,10 @@ def test_init_login_sync_status_and_conflicts(
         for written in data_dir.iterdir():  # the cache, its WAL, the log
             assert SECRET.encode() not in written.read_bytes(), written
         ok_json(capsys, data_dir, "sync")  # brings the reference data
-    account = central.keyring_account(central.parse_url(central_url))
-    assert file_keyring.get_password(central.KEYRING_SERVICE, account) == SECRET
+    # One entry per cache, none shared by both.
+    shared = central.keyring_account(central.parse_url(central_url))
+    assert file_keyring.get_password(central.KEYRING_SERVICE, shared) is None
+    assert list(file_keyring.entries().values()) == [SECRET, SECRET]
 
     created = ok_json(
         capsys, ana_dir, "ticket", "new", "--title", "Kiosk", "--category", "hardware",

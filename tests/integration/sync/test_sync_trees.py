@@ -130,7 +130,7 @@ def test_a_tree_created_twice_and_edited_again_on_the_second_laptop_does_not_ove
     )
     (second / PRINTER.name).write_text(
         source.replace("title: Printer does not print", "title: Printer is silent (v2)").replace(
-            "\nversion: 1\n", "\nversion: 2\n"
+            "\nversion: 2\n", "\nversion: 3\n"
         )
     )
     _import(ana, PRINTER, capsys)

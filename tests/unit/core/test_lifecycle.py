@@ -242,7 +242,7 @@ def test_new_ticket_in_a_site_time_zone(lifecycle: Lifecycle) -> None:
     [
         ({"impact": 4}, "impact must be 1"),
         ({"urgency": 0}, "urgency must be 1"),
-        ({"channel": "fax"}, "channel must be one of phone, email"),
+        ({"channel": "fax"}, "channel must be one of phone, e-mail, walk-in"),
         ({"category": "coffee"}, "unknown category 'coffee'"),
         ({"title": "   "}, "title must not be empty"),
         ({"queue": "helpdesk"}, "unknown queue 'helpdesk'"),
@@ -366,7 +366,8 @@ def test_escalate_moves_up_one_tier_at_a_time(lifecycle: Lifecycle) -> None:
     assert first.events == (
         Event(
             WorklogKind.STATUS_CHANGE,
-            "in progress → new: escalated to tier 2 (field-support): needs a site visit",
+            "in progress → new: escalated to tier 2 (field-support), unassigned from alice: "
+            "needs a site visit",
         ),
     )
     assert set(first.fields) == {"tier", "queue", "assignee", "status", "updated_at"}
@@ -375,6 +376,48 @@ def test_escalate_moves_up_one_tier_at_a_time(lifecycle: Lifecycle) -> None:
     assert (second.ticket.status, second.ticket.assignee) == (Status.ASSIGNED, "eve")
     with pytest.raises(TransitionRefused, match="already at tier 3, the highest"):
         lifecycle.escalate(second.ticket, "more", pst(16, 12), None)
+
+
+@pytest.mark.parametrize("queue", ["engineering", " engineering "])
+def test_escalate_to_a_chosen_queue_skips_tiers(lifecycle: Lifecycle, queue: str) -> None:
+    ticket = in_status(lifecycle, Status.IN_PROGRESS)
+    change = lifecycle.escalate(ticket, "firmware bug", LATER, None, "eve", queue=queue)
+    assert (change.ticket.tier, change.ticket.queue) == (3, "engineering")
+    assert (change.ticket.status, change.ticket.assignee) == (Status.ASSIGNED, "eve")
+    assert change.events[0].text == (
+        "in progress → assigned: escalated to tier 3 (engineering), assigned to eve, "
+        "unassigned from alice: firmware bug"
+    )
+
+
+@pytest.mark.parametrize(
+    ("tier_before", "queue", "refusal"),
+    [
+        (1, "service-desk", "to service-desk: that is a tier-1 queue and the ticket is at tier 1"),
+        (2, "service-desk", "that is a tier-1 queue and the ticket is at tier 2; escalate to "
+         "engineering$"),
+        (2, "field-support", "that is a tier-2 queue and the ticket is at tier 2"),
+    ],
+)  # fmt: skip
+def test_escalate_refuses_a_queue_of_the_same_or_a_lower_tier(
+    lifecycle: Lifecycle, tier_before: int, queue: str, refusal: str
+) -> None:
+    ticket = in_status(lifecycle, Status.ASSIGNED)
+    if tier_before == 2:
+        ticket = lifecycle.escalate(ticket, "site visit", LATER, None).ticket
+    with pytest.raises(TransitionRefused, match=refusal):
+        lifecycle.escalate(ticket, "why not", LATER, None, queue=queue)
+
+
+def test_escalate_refuses_an_unknown_queue(lifecycle: Lifecycle) -> None:
+    with pytest.raises(BadInput, match="unknown queue 'helpdesk'; queues are service-desk"):
+        lifecycle.escalate(new(lifecycle), "why", LATER, None, queue="helpdesk")
+
+
+def test_escalate_keeps_an_assignee_named_again(lifecycle: Lifecycle) -> None:
+    ticket = in_status(lifecycle, Status.ASSIGNED)
+    change = lifecycle.escalate(ticket, "site visit", LATER, None, "alice")
+    assert change.ticket.assignee == "alice" and "unassigned" not in change.events[0].text
 
 
 @pytest.mark.parametrize("reason", [None, "", "   "])
@@ -446,7 +489,7 @@ def test_waiting_over_a_weekend_only_pushes_by_business_time(lifecycle: Lifecycl
     assert resumed.resolve_due == pst(25, 14)
 
 
-@pytest.mark.parametrize("reason", ["lunch", "", "Customer"])
+@pytest.mark.parametrize("reason", ["lunch", "", "parts please"])
 def test_wait_needs_a_known_reason(lifecycle: Lifecycle, reason: str) -> None:
     ticket = in_status(lifecycle, Status.IN_PROGRESS)
     with pytest.raises(BadInput, match="waiting reason must be one of customer, vendor, parts"):
@@ -583,7 +626,7 @@ def test_edit_channel_and_queue(lifecycle: Lifecycle) -> None:
     assert change.events == (
         Event(
             WorklogKind.FIELD_CHANGE,
-            "channel: phone → walk_in; queue: service-desk → engineering",
+            "channel: phone → walk-in; queue: service-desk → engineering",
         ),
     )
 
@@ -594,7 +637,7 @@ def test_edit_override_needs_a_reason_and_keeps_it(lifecycle: Lifecycle) -> None
     assert (change.ticket.priority, change.ticket.priority_reason) == (Priority.P2, "VIP")
     assert change.ticket.response_due == pst(16, 8, 30)
     assert change.events == (
-        Event(WorklogKind.FIELD_CHANGE, "priority: P4 → P2; priority_reason: — → VIP"),
+        Event(WorklogKind.FIELD_CHANGE, "priority: P4 → P2; priority reason: — → VIP"),
     )
 
 
@@ -621,7 +664,7 @@ def test_edit_of_the_reason_alone_keeps_the_override(lifecycle: Lifecycle) -> No
     assert change.ticket.priority is Priority.P2
     assert change.ticket.priority_reason == "VIP, board meeting at 2"
     assert change.events == (
-        Event(WorklogKind.FIELD_CHANGE, "priority_reason: VIP → VIP, board meeting at 2"),
+        Event(WorklogKind.FIELD_CHANGE, "priority reason: VIP → VIP, board meeting at 2"),
     )
 
 

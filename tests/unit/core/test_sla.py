@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from workbench.core.calendar import BusinessCalendar
 from workbench.core.lifecycle import Lifecycle
-from workbench.core.models import Pause, Status, Ticket
-from workbench.core.sla import due_time, remaining_fraction
+from workbench.core.models import Pause, Priority, Status, Ticket
+from workbench.core.policy import SlaPolicy
+from workbench.core.sla import SlaClock, due_time, remaining_fraction, span_text
 
 # Mon-Fri 08:00-17:00 in UTC, so that local and UTC times read the same.
 OFFICE = BusinessCalendar("UTC", frozenset(range(5)), time(8), time(17))
@@ -204,3 +205,99 @@ def test_no_deadline_while_paused_or_no_longer_open(lifecycle: Lifecycle) -> Non
     for status in (Status.RESOLVED, Status.CLOSED):
         done = dataclasses.replace(ticket, status=status)
         assert done.sla_due is None and not done.is_breaching(late)
+
+
+# -- how targets and time left read -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("minutes", "calendar", "text"),
+    [
+        (3 * 540, OFFICE, "3 business days"),
+        (540, OFFICE, "1 business day"),
+        (2 * 540 + 240, OFFICE, "2 business days 4 h"),
+        (240, OFFICE, "4 business hours"),
+        (60, OFFICE, "1 business hour"),
+        (330, OFFICE, "5 h 30 min of business time"),
+        (35, OFFICE, "35 business minutes"),
+        (59.9, OFFICE, "59 business minutes"),
+        (72 * 60, OFFICE, "8 business days"),  # what "72h" of business time really was
+        (130, ALWAYS, "2 h 10 min"),
+        (240, ALWAYS, "4 h"),
+        (15, ALWAYS, "15 min"),
+        (1440, ALWAYS, "1 day"),
+        (3 * 1440 + 120, ALWAYS, "3 days 2 h"),
+    ],
+)
+def test_span_text_says_business_days_hours_or_clock_time(
+    minutes: float, calendar: BusinessCalendar, text: str
+) -> None:
+    assert span_text(minutes, calendar) == text
+
+
+def _at_site(lifecycle: Lifecycle, impact: int, urgency: int, timezone: str) -> Ticket:
+    return dataclasses.replace(
+        lifecycle.new_ticket(
+            ticket_id="t-2",
+            provisional_ref="P-ABCD-0002",
+            title="VPN drops",
+            description="",
+            category="vpn-remote",
+            channel="phone",
+            impact=impact,
+            urgency=urgency,
+            now=datetime(2026, 11, 16, 16, 0, tzinfo=UTC),  # Mon 08:00 PST, 17:00 in Berlin
+            timezone=timezone,
+        ),
+        site_id="site-ber",
+    )
+
+
+def test_time_left_on_a_business_clock_is_in_business_terms(policy: SlaPolicy) -> None:
+    ticket = _at_site(Lifecycle(policy), 3, 1, "America/Los_Angeles")  # P3, 2h, 3bd
+    clock = SlaClock(policy, {"site-ber": "America/Los_Angeles"})
+    monday_0800 = datetime(2026, 11, 16, 16, 0, tzinfo=UTC)
+    assert clock.left(ticket, monday_0800) == "2 business hours left"
+    responded = dataclasses.replace(ticket, responded_at=monday_0800)
+    assert clock.left(responded, monday_0800) == "3 business days left"
+    # Monday 16:00 PST: one business hour today; the evening and night count nothing.
+    assert clock.left(responded, monday_0800 + timedelta(hours=8)) == "2 business days 1 h left"
+    assert clock.left(responded, monday_0800 + timedelta(hours=13)) == "2 business days left"
+    assert clock.left(ticket, monday_0800 + timedelta(hours=3)) == "1 business hour over"
+    assert clock.when(ticket.resolve_due, ticket) == "Wed 18 Nov 17:00 PST"
+    assert clock.deadlines(responded) == [
+        ("response", "2 business hours · due Mon 16 Nov 10:00 PST (met: Mon 16 Nov 08:00 PST)"),
+        ("resolve", "3 business days · due Wed 18 Nov 17:00 PST"),
+    ]
+
+
+def test_a_24x7_clock_says_so_and_counts_every_minute(policy: SlaPolicy) -> None:
+    ticket = _at_site(Lifecycle(policy), 1, 1, "America/Los_Angeles")  # P1: 15 min, 4 h
+    clock = SlaClock(policy, {"site-ber": "America/Los_Angeles"})
+    later = datetime(2026, 11, 16, 16, 0, tzinfo=UTC) + timedelta(minutes=5)
+    assert clock.left(ticket, later) == "24×7: 10 min left"
+    responded = dataclasses.replace(ticket, responded_at=later)
+    assert clock.left(responded, later + timedelta(minutes=45)) == "24×7: 3 h 10 min left"
+    assert clock.left(responded, later + timedelta(hours=5)) == "24×7: 1 h 5 min over"
+    assert clock.targets(Priority.P1) == "24×7: respond 15 min, resolve 4 h"
+    assert clock.targets(Priority.P4) == "respond 1 business day, resolve 5 business days"
+
+
+def test_due_times_are_shown_in_the_sites_zone_and_name_it(policy: SlaPolicy) -> None:
+    ticket = _at_site(Lifecycle(policy), 3, 1, "Europe/Berlin")
+    in_berlin = SlaClock(policy, {"site-ber": "Europe/Berlin"})
+    # Mon 17:00 in Berlin is closing time: the 2 business hours run Tue 08:00-10:00 CET.
+    assert in_berlin.when(ticket.response_due, ticket) == "Tue 17 Nov 10:00 CET"
+    # A site this cache does not know, or no site: the policy's zone, named.
+    assert SlaClock(policy).when(ticket.response_due, ticket) == "Tue 17 Nov 01:00 PST"
+    summer = datetime(2026, 7, 6, 16, 0, tzinfo=UTC)
+    assert SlaClock(policy).when(summer, ticket) == "Mon 6 Jul 09:00 PDT"
+    assert in_berlin.when(None, ticket) == "—"
+
+
+def test_paused_and_finished_tickets(policy: SlaPolicy) -> None:
+    ticket = _at_site(Lifecycle(policy), 3, 1, "America/Los_Angeles")
+    clock = SlaClock(policy)
+    now = datetime(2026, 11, 16, 17, 0, tzinfo=UTC)
+    assert clock.left(dataclasses.replace(ticket, status=Status.WAITING), now) == "paused"
+    assert clock.left(dataclasses.replace(ticket, status=Status.RESOLVED), now) == "—"

@@ -12,7 +12,7 @@ import pytest
 
 from workbench.core.errors import BadInput, WorkbenchError
 from workbench.remote.hostkeys import KnownHosts
-from workbench.remote.launchers import Launch, launch, trusted_keys
+from workbench.remote.launchers import Launch, launch, missing_programs, trusted_keys
 from workbench.remote.launchers import plan as plan_with
 from workbench.remote.profiles import CredentialProfile
 
@@ -151,20 +151,45 @@ def _fake_program(bindir: Path, name: str, record: Path) -> None:
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
 
 
-def test_missing_client_names_it_and_how_to_install(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("kind", "profile", "programs"),
+    [
+        ("rdp", WINRM, {"x-terminal-emulator": "apt install xterm", "xfreerdp":
+                        "apt install freerdp2-x11", "remmina": "apt install remmina"}),
+        ("ssh", SSH, {"x-terminal-emulator": "apt install xterm",
+                      "ssh": "apt install openssh-client"}),
+        ("powershell", WINRM, {"x-terminal-emulator": "apt install xterm",
+                               "pwsh": "install PowerShell 7"}),
+    ],
+)  # fmt: skip
+def test_a_session_without_its_programs_names_every_one_and_its_package(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    profile: CredentialProfile,
+    programs: dict[str, str],
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # nothing installed
-    planned = plan("rdp", "pc-1", WINRM, platform="linux")
+    planned = plan(kind, "pc-1", profile, platform="linux")
     with pytest.raises(WorkbenchError) as caught:
         launch(planned)
     message = str(caught.value)
-    assert "x-terminal-emulator is needed for this session (Remote desktop on pc-1)" in message
+    assert len(message.splitlines()) == 1 and planned.description in message
+    for program, package in programs.items():
+        assert f"{program} ({package}" in message, message
+    assert missing_programs(planned) == [p for p in programs if p != "remmina"]
+
+
+def test_with_a_terminal_only_the_missing_client_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
     _fake_program(tmp_path, "xterm", tmp_path / "unused.json")
     with pytest.raises(WorkbenchError) as caught:
         launch(plan("rdp", "pc-1", WINRM, platform="linux"))
-    assert "xfreerdp" in str(caught.value) and "apt install freerdp2-x11" in str(caught.value)
-    assert "apt install remmina" in str(caught.value)
+    message = str(caught.value)
+    assert "this program is missing" in message and "xterm" not in message.split("missing")[1]
+    assert "xfreerdp (apt install freerdp2-x11)" in message and "apt install remmina" in message
     assert not (tmp_path / "unused.json").exists()
 
 

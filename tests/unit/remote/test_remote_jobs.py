@@ -22,7 +22,13 @@ from workbench.services.remote import RemoteService
 from workbench.services.tickets import TicketService
 
 
-def result(clock: Clock, ticket_ref: str | None, seconds: float) -> JobResult:
+def result(
+    clock: Clock,
+    ticket_ref: str | None,
+    seconds: float,
+    outcome: Outcome = Outcome.OK,
+    last_lines: tuple[str, ...] = ("password reset for dana.w",),
+) -> JobResult:
     return JobResult(
         id="job-1",
         recipe_id="ad.reset-password",
@@ -32,18 +38,23 @@ def result(clock: Clock, ticket_ref: str | None, seconds: float) -> JobResult:
         technician=AGENT.login,
         ticket_ref=ticket_ref,
         params={"account": "dana.w", "password": "********"},
-        outcome=Outcome.OK,
-        exit_code=0,
+        outcome=outcome,
+        exit_code=0 if outcome is Outcome.OK else None,
         message="exit code 0",
         started_at=clock.now,
         finished_at=clock.now + timedelta(seconds=seconds),
         log_path=Path("/data/remote-jobs/x.log"),
         stdout_tail=("password reset for dana.w",),
         stderr_tail=(),
+        last_lines=last_lines,
     )
 
 
-@pytest.mark.parametrize(("seconds", "minutes"), [(3, 1), (60, 1), (61, 2), (3600 * 30, 1440)])
+# The job's own duration to the nearest minute: a 0.0 s failure adds no invented minute.
+@pytest.mark.parametrize(
+    ("seconds", "minutes"),
+    [(0, 0), (3, 0), (29.9, 0), (30, 1), (60, 1), (89, 1), (90, 2), (3600 * 30, 1440)],
+)
 def test_record_appends_remote_job_with_minutes(
     service: TicketService, clock: Clock, seconds: float, minutes: int
 ) -> None:
@@ -63,6 +74,33 @@ def test_record_appends_remote_job_with_minutes(
     # The entry travels to the central database like every other worklog entry.
     with service.store.read() as db:
         assert any(op.entity_id == entry.id for op in db.outbox())
+
+
+@pytest.mark.parametrize(
+    "outcome", [Outcome.UNREACHABLE, Outcome.AUTH_FAILED, Outcome.HOST_KEY_REJECTED]
+)
+def test_attempts_that_never_ran_log_no_time(
+    service: TicketService, clock: Clock, outcome: Outcome
+) -> None:
+    ref = service.create(title="Locked out", category="account", impact=3, urgency=2).ticket.ref
+    entry = RemoteService(service).record(result(clock, ref, 75, outcome, last_lines=()))
+    assert entry is not None and entry.minutes == 0
+    assert f": {outcome.label} after 75.0 s" in entry.text
+    assert "Last output: (no output)" in entry.text
+
+
+def test_worklog_quotes_the_last_lines_escaped_and_cut_short(
+    service: TicketService, clock: Clock
+) -> None:
+    ref = service.create(title="Locked out", category="account", impact=3, urgency=2).ticket.ref
+    lines = tuple(f"line {n}" for n in range(1, 10)) + ("\x1b[2Jcleared", "x" * 5000)
+    entry = RemoteService(service).record(result(clock, ref, 2, Outcome.FAILED, lines))
+    assert entry is not None
+    text = entry.text
+    assert "line 6" not in text and "line 7" in text and "line 9" in text  # the last five
+    assert "\x1b" not in text and "^[[2Jcleared" in text
+    assert max(len(line) for line in text.splitlines()) < 300 and "x" * 150 + "…" in text
+    assert text.endswith("Full output: x.log")
 
 
 def test_record_without_ticket_writes_nothing_and_unknown_ticket_is_refused(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,11 @@ from workbench.core.errors import BadInput
 from workbench.remote.recipes import (
     RECIPES_DIR,
     ParamType,
+    Protocol,
     Recipe,
     RecipeError,
     Shell,
+    Target,
     load_library,
     parse_recipe,
     quote,
@@ -47,11 +50,11 @@ def test_full_recipe_loads_with_defaults() -> None:
         "  host: {type: hostname}\n"
         "  password: {type: secret, keyring: workbench-ad}\n"
         "  name: {type: string, pattern: '[a-z]+'}\n"
-        "confirm: true\ntimeout: 900\nexit_codes: {ok: [0, 259], reboot: [3010, 1641]}\n"
-        "script: install-it {{inf_path}} {{count}}\n"
+        "confirm: true\ntimeout: 900\nexit_codes: {ok: [0, 2], reboot: [100]}\n"
+        "script: install-it {{inf_path}} {{count}} {{mode}} {{host}} {{password}} {{name}}\n"
     )
     assert (recipe.confirm, recipe.timeout) == (True, 900)
-    assert (recipe.ok_codes, recipe.reboot_codes) == ((0, 259), (3010, 1641))
+    assert (recipe.ok_codes, recipe.reboot_codes) == ((0, 2), (100,))
     assert [p.type for p in recipe.params] == [
         ParamType.PATH, ParamType.INT, ParamType.CHOICE,
         ParamType.HOSTNAME, ParamType.SECRET, ParamType.STRING,
@@ -86,7 +89,7 @@ def test_defaults_without_values() -> None:
             HEADER + "params:\n  a: {type: int, max: 3, default: 9}\nscript: x\n",
             "above the maximum",
         ),
-        (HEADER + "timeout: -1\nscript: x\n", "positive number of seconds"),
+        (HEADER + "timeout: -1\nscript: x\n", "r.yaml:5:10: 'timeout' must be 1 to 86400 seconds"),
         (
             HEADER + 'params:\n  v: {type: int}\nscript: |\n  echo ok # it\'s\n  echo "n={{v}}"\n',
             "script line 2: {{v}} is inside quotes",
@@ -111,6 +114,134 @@ def test_defaults_without_values() -> None:
 def test_problems_are_located(text: str, expected: str) -> None:
     found = problems(text)
     assert any(expected in p for p in found), found
+
+
+INT_PARAM = HEADER + "params:\n  v: {spec}\nscript: echo {{{{v}}}}\n"
+CHOICE = HEADER + "params:\n  v: {{type: choice, choices: {choices}}}\nscript: echo {{{{v}}}}\n"
+
+
+# Nonsense that a recipe file can say: each refused where it is written, before anything runs.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Bounds that no value can meet, or past the 64-bit numbers a script holds.
+        (INT_PARAM.format(spec="{type: int, min: 10, max: 1}"),
+         "r.yaml:6:23: parameter 'v': 'min' 10 is above 'max' 1: no value could be given"),
+        (INT_PARAM.format(spec="{type: int, max: 99999999999999999999}"),
+         "r.yaml:6:23: parameter 'v': 'max' is a number past 64 bits"),
+        (INT_PARAM.format(spec="{type: int, min: -9223372036854775809}"), "past 64 bits"),
+        (INT_PARAM.format(spec="{type: int, min: 1, max: 5, default: 7}"), "above the maximum 5"),
+        (INT_PARAM.format(spec="{type: int, min: 1, max: 5, default: 0}"), "below the minimum 1"),
+        (INT_PARAM.format(spec="{type: string, pattern: '[0-9]+', default: abc}"),
+         "r.yaml:6:49: default: parameter 'v': 'abc' does not match [0-9]+"),
+        (INT_PARAM.format(spec="{type: string, required: true, default: x}"),
+         "a required parameter has no use for a default"),
+        (INT_PARAM.format(spec="{type: int, options: true}"), "'options' is for types string"),
+        (INT_PARAM.format(spec="{type: int, description: [a, b]}"), "'description' must be text"),
+        # Choices that cannot be chosen, or chosen twice.
+        (CHOICE.format(choices="[]"), "needs 'choices', a non-empty list of text"),
+        (CHOICE.format(choices="[a, a]"), "r.yaml:6:34: parameter 'v': choice 'a' is listed twice"),
+        (CHOICE.format(choices="[a, '']"), "choice '' must be one non-empty line"),
+        (CHOICE.format(choices='[a, "b\\nc"]'), "must be one non-empty line"),
+        (CHOICE.format(choices="['a b', c]").replace("shell: sh", "shell: cmd"),
+         "choice 'a b' cannot be passed to cmd"),
+        # The same parameter twice, and one the script never uses.
+        (HEADER + "params:\n  v: {type: int}\n  v: {type: path}\nscript: echo {{v}}\n",
+         "r.yaml:7:3: params: duplicate key 'v'"),
+        (HEADER + "params:\n  v: {type: int}\n  w: {type: int}\nscript: echo {{v}}\n",
+         "r.yaml:7:3: parameter 'w' is not used in the script (no {{w}})"),
+        # Timeouts of none, less than none, days or past 64 bits.
+        (HEADER + "timeout: 0\nscript: x\n", "r.yaml:5:10: 'timeout' must be 1 to 86400"),
+        (HEADER + "timeout: 172800\nscript: x\n", "not 172800"),
+        (HEADER + "timeout: 99999999999999999999999\nscript: x\n", "not a number past 64 bits"),
+        (HEADER + "timeout: 1.5\nscript: x\n", "'timeout' must be a whole number"),
+        # Exit codes the shell cannot return, twice, too many, or none that succeeds.
+        (HEADER + "exit_codes: {ok: [0, -1]}\nscript: x\n",
+         "r.yaml:5:22: exit_codes.ok: -1 is no exit code of a POSIX shell (0-255)"),
+        (HEADER + "exit_codes: {ok: [0], reboot: [256]}\nscript: x\n", "256 is no exit code"),
+        (HEADER.replace("shell: sh", "shell: powershell")
+         + "exit_codes: {ok: [0, 4294967296]}\nscript: x\n",
+         "4294967296 is no exit code of Windows (0-4294967295)"),
+        (HEADER + "exit_codes: {ok: [0, 99999999999999999999999]}\nscript: x\n",
+         "a number past 64 bits is no exit code"),
+        (HEADER + "exit_codes: {ok: [0, 3, 3]}\nscript: x\n", "exit_codes.ok: 3 is listed twice"),
+        (HEADER + "exit_codes: {ok: []}\nscript: x\n", "exit_codes.ok is empty"),
+        (HEADER + f"exit_codes: {{ok: {list(range(200))}}}\nscript: x\n",
+         "exit_codes.ok lists 200 codes; at most 32"),
+        # Where it runs, and a title that a list can show.
+        (HEADER + "target: the-pc\nscript: x\n",
+         "r.yaml:5:9: 'target' must be one of asset, directory-host, fog-server"),
+        (HEADER.replace("title: T", "title: 'a\n\n  b'") + "script: x\n",
+         "'title' must be one line"),
+        (HEADER + "params:\n  [a]: {type: int}\n  v: {type: int}\nscript: echo {{v}}\n",
+         "keys must be plain names"),
+    ],
+)  # fmt: skip
+def test_nonsense_in_a_recipe_is_refused_where_it_is_written(text: str, expected: str) -> None:
+    found = problems(text)
+    assert any(expected in p for p in found), found
+    # A parameter refused for its spec is still declared: its placeholders are not "unknown".
+    assert not any("unknown parameter {{v}}" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [("9223372036854775808", "outside the 64-bit range"), ("١٢", "not a whole number"),
+     ("1_000", "not a whole number"), ("-9223372036854775809", "outside the 64-bit range")],
+)  # fmt: skip
+def test_int_values_are_ascii_digits_within_64_bits(raw: str, why: str) -> None:
+    recipe = parse("params:\n  v: {type: int}\nscript: echo {{v}}\n")
+    assert recipe.validate({"v": "-9223372036854775808"}) == {"v": "-9223372036854775808"}
+    with pytest.raises(BadInput, match=why):
+        recipe.validate({"v": raw})
+
+
+def test_recipes_say_where_they_run() -> None:
+    library = load_library()
+    assert {r.id for r in library if r.target is not Target.ASSET} == {
+        "ad.reset-password", "ad.unlock-account", "fog.schedule-deploy"
+    }  # fmt: skip
+    assert library.get("ad.reset-password").target is Target.DIRECTORY_HOST
+    assert library.get("fog.schedule-deploy").target is Target.FOG_SERVER
+    assert parse("script: x\n").target is Target.ASSET
+    titles = [r.title for r in library]
+    assert len(set(titles)) == len(titles)
+    assert all(t.split(":")[0] in {"Windows", "Linux", "Linux/macOS", "Active Directory", "FOG"}
+               for t in titles), titles  # fmt: skip
+    # A machine starts with its platform's diagnostics, never with a directory recipe.
+    assert library.default_for(Protocol.WINRM).id == "windows.diagnostics"  # type: ignore[union-attr]
+    assert library.default_for(Protocol.SSH).id == "linux.diagnostics"  # type: ignore[union-attr]
+    assert library.default_for(None) is None
+
+
+def _big_recipe(shell: str, line: str, size: int = 1_000_000) -> str:
+    head = f"id: t.big\ntitle: Big\nprotocol: ssh\nshell: {shell}\n"
+    head += "params:\n  v: {type: string}\nscript: |\n"
+    return head + line * ((size - len(head)) // len(line))
+
+
+# A recipe of a megabyte (the file size cap) validates in a few seconds, whatever its shape:
+# the script is read once, not once per placeholder (a 200 KB one took three minutes).
+@pytest.mark.parametrize(
+    ("shell", "line"),
+    [
+        ("sh", "  echo {{v}} a b c; echo {{v}}\n"),
+        ("sh", "  echo {{v}} {{v}} {{v}} {{v}} {{v}} {{v}}"),  # one long command line
+        ("sh", "  sudo -n -x -y -z {{v}} -- \\\n"),
+        ("sh", "  echo 'a' \"b\" \\c # {{v}} it's\n"),
+        ("powershell", '  Write-Output {{v}}; @"\n'),  # here-strings that never close
+        ("powershell", "  @'\n  x\n'@\n  Write-Output {{v}}\n"),
+        ("powershell", "  $a = [scriptblock] {{v}} ({{v}}) | % {{ $_ }}\n"),
+    ],
+)
+def test_a_megabyte_recipe_validates_in_seconds(shell: str, line: str) -> None:
+    text = _big_recipe(shell, line)
+    started = time.monotonic()
+    try:
+        parse_recipe(text, Path("big.yaml"))
+    except RecipeError:
+        pass  # refused or not: what counts is the time
+    assert time.monotonic() - started < 8
 
 
 def test_every_problem_is_reported_not_just_the_first() -> None:

@@ -31,9 +31,10 @@ def test_new_ticket_is_stored_with_requester_asset_site_and_due_times(
     assert (t.priority, t.status, t.queue, t.tier) == (Priority.P3, Status.NEW, "service-desk", 1)
     assert detail.requester == REQUESTER and detail.asset == ASSET
     assert detail.site is not None and detail.site.id == "site-oly"
-    # Opened at 08:00 Los Angeles on a Monday: P3 response 2 h, resolve 24 business hours.
+    # Opened at 08:00 Los Angeles on a Monday: P3 response 2 h, resolve 3 business days (Wed
+    # 17:00 there).
     assert t.response_due is not None and t.response_due.isoformat() == "2026-11-16T18:00:00+00:00"
-    assert t.resolve_due is not None and t.resolve_due.isoformat() == "2026-11-18T22:00:00+00:00"
+    assert t.resolve_due is not None and t.resolve_due.isoformat() == "2026-11-19T01:00:00+00:00"
     again = service.detail(t.ref)
     assert again.ticket == t
 
@@ -92,8 +93,8 @@ def test_full_cycle_writes_worklog_for_each_step(service: TicketService, clock: 
     assert texts[1:] == [
         "new → assigned",
         "assigned → in progress",
-        "in progress → assigned: escalated to tier 2 (field-support): Fuser unit fault, "
-        "needs on-site visit",
+        "in progress → assigned: escalated to tier 2 (field-support), assigned to ben.okafor, "
+        "unassigned from ana.lopez: Fuser unit fault, needs on-site visit",
         "assigned → resolved: Replaced the fuser unit",
         "resolved → closed",
     ]

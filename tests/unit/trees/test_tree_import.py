@@ -47,11 +47,11 @@ def test_import_update_and_version_rule(trees: TreeService, tmp_path: Path) -> N
     assert [r for _t, r in trees.import_files([copy])] == ["unchanged"]
     assert [i.origin for i in trees.infos()] == ["cache"]
     copy.write_text(copy.read_text().replace("Printer does not print", "Printer is silent"))
-    with pytest.raises(BadInput, match="version 1 is already stored with other content"):
+    with pytest.raises(BadInput, match="version 2 is already stored with other content"):
         trees.import_files([copy])
-    copy.write_text(copy.read_text().replace("version: 1", "version: 2"))
+    copy.write_text(copy.read_text().replace("version: 2", "version: 3"))
     assert [r for _t, r in trees.import_files([copy])] == ["updated"]
-    assert _stored(trees) == [("printer-not-printing", 2)]
+    assert _stored(trees) == [("printer-not-printing", 3)]
     assert trees.tree("printer-not-printing").title == "Printer is silent"
     with trees.store.read() as db:
         ops = [(o.entity, o.op, o.base_version) for o in db.outbox() if o.entity == "tree"]

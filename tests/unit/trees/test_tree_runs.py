@@ -123,8 +123,10 @@ def test_unreachable_host_branch_picked_by_hand(trees: TreeService, ticket_ref: 
     with pytest.raises(BadInput, match="not a branch of 'queue'"):
         handle.run.pick_branch("done")
     handle.run.pick_branch("clear")
-    assert "connection timed out" in handle.run.transcript()
-    assert "decided by hand" in handle.run.transcript()
+    assert "(not run: connection timed out; answered by hand)" in handle.run.transcript()
+    assert "→ Jobs stuck, printer paused or offline, or spooler stopped (picked by hand)" in (
+        handle.run.transcript()
+    )
 
 
 def test_resume_after_reopening_the_cache(
@@ -152,16 +154,16 @@ def test_changed_tree_says_so_and_restarts(
 ) -> None:
     _to_queue(trees, ticket_ref)
     path = library / PRINTER.name
-    path.write_text(path.read_text().replace("version: 1", "version: 2"))
+    path.write_text(path.read_text().replace("version: 2", "version: 3"))
     changed = TreeService(service, CATALOG, library, clock)
-    with pytest.raises(TreeChanged, match=r"changed since this run started .*version 1 → 2"):
+    with pytest.raises(TreeChanged, match=r"changed since this run started .*version 2 → 3"):
         changed.start("printer-not-printing", ticket_ref)
     handle = changed.start("printer-not-printing", ticket_ref, restart=True)
     assert not handle.resumed and handle.run.node.id == "powered"
     changed.save(handle)
     with service.store.read() as db:
         runs = tree_store.tree_runs_of_ticket(db, service.detail(ticket_ref).ticket.id)
-    assert [(r.tree_version, r.status) for r in runs] == [(1, "abandoned"), (2, "open")]
+    assert [(r.tree_version, r.status) for r in runs] == [(2, "abandoned"), (3, "open")]
 
 
 def test_resolve_applies_and_logs_transcript_and_time(
