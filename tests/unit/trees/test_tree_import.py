@@ -33,7 +33,8 @@ def _stored(trees: TreeService) -> list[tuple[str, int]]:
 
 
 def test_a_broken_file_stores_nothing(trees: TreeService) -> None:
-    with pytest.raises(BadInput, match=r"nothing imported: 1 error, the first: .*dangling_next.yaml:11:29"):
+    refusal = r"nothing imported: 1 error, the first: .*dangling_next.yaml:11:29"
+    with pytest.raises(BadInput, match=refusal):
         trees.import_files([PRINTER, BROKEN])
     assert _stored(trees) == []
     with trees.store.read() as db:
