@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
+from tests.support.commits import commits
 from tests.support.recipes import catalog_from_dir
 from tests.support.sshd import SshServer
 from tests.support.trees import HEALTH_TREE
@@ -137,8 +138,9 @@ def test_walk_back_refusal_by_hand_check_and_accept(
     assert at(pane) == "done" and pane.step.view.proposal is not None
     assert "Accept: resolve the ticket" == pane.step.buttons["accept"].text()
     pane.grab().save(str(artifacts / "tree_pane_proposal.png"))
-    with qtbot.waitSignal(pane.accepted, timeout=5000):
+    with commits(service.store) as seen, qtbot.waitSignal(pane.accepted, timeout=5000):
         qtbot.mouseClick(pane.step.buttons["accept"], Qt.MouseButton.LeftButton)
+    assert len(seen) == 1  # resolve, transcript and run state: one transaction
     assert pane.stack.currentIndex() == 0 and "resolved" in pane.message.text()
     detail = service.detail(ticket_id)
     assert detail.ticket.status is Status.RESOLVED

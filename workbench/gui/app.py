@@ -1,4 +1,4 @@
-"""Starting the window: the QApplication, the worker thread, and --screenshot."""
+"""Starting the window: the QApplication, the task manager, the error routes, --screenshot."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 
 from PySide6.QtCore import QMessageLogContext, QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
@@ -15,7 +17,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.gui import theme
 from workbench.gui.main_window import MainWindow
 from workbench.gui.vault_dialog import unlock_vault
-from workbench.gui.worker import DbWorker
+from workbench.gui.worker import INTERNAL_ERROR, TaskManager
 from workbench.services.tickets import TicketService
 
 SCREENSHOT_TIMEOUT_MS = 60_000
@@ -50,13 +52,33 @@ def _qt_message_to_log(mode: QtMsgType, _context: QMessageLogContext, message: s
     log.log(level, "Qt: %s", message)
 
 
+def install_excepthook(show: Callable[[str], None]) -> Callable[[], None]:
+    """A bug on the GUI thread (an exception in a slot or a callback) is logged with its
+    traceback and shown as an internal error; the event loop goes on. Returns the undo."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+        if not issubclass(kind, Exception):  # Ctrl+C in the terminal still ends the program
+            previous(kind, error, trace)
+            return
+        log.error("internal error on the GUI thread", exc_info=(kind, error, trace))
+        show(INTERNAL_ERROR)
+
+    sys.excepthook = hook
+
+    def undo() -> None:
+        sys.excepthook = previous
+
+    return undo
+
+
 def run_gui(service: TicketService, screenshot: Path | None = None) -> int:
     _check_display(screenshot)
     qInstallMessageHandler(_qt_message_to_log)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("Workbench")
     app.setApplicationName("Workbench")
-    worker = DbWorker()
+    worker = TaskManager()
     with tempfile.TemporaryDirectory() as scratch:
         # A screenshot run must not overwrite the technician's window layout.
         settings = (
@@ -71,8 +93,14 @@ def run_gui(service: TicketService, screenshot: Path | None = None) -> int:
 
 
 def _run_window(
-    app: QApplication, window: MainWindow, worker: DbWorker, screenshot: Path | None
+    app: QApplication, window: MainWindow, worker: TaskManager, screenshot: Path | None
 ) -> int:
+    # The one route for what went wrong out of sight: a job nobody listens to, a bug.
+    def tell(text: str) -> None:
+        window.statusBar().showMessage(text, 15_000)
+
+    worker.route_errors(tell)
+    uninstall = install_excepthook(tell)
     window.show()
     problem: list[str] = []
     if screenshot is not None:
@@ -101,8 +129,11 @@ def _run_window(
         window.model.total_known.connect(lambda total: total == 0 and save(""))
         QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, give_up)
     window.start()
-    app.exec()
-    worker.stop()
+    try:
+        app.exec()
+    finally:
+        uninstall()
+        worker.stop()
     if problem:
         raise WorkbenchError(problem[0])
     return 0

@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.changes import ChangeSet
 from workbench.core.display import visible_html
-from workbench.core.errors import BadInput
+from workbench.core.errors import BadInput, NotFound
 from workbench.core.labels import label, plural, word
 from workbench.core.lifecycle import ALLOWED_FROM, allowed_actions
 from workbench.core.models import Technician, TicketDetail, WaitReason
@@ -182,7 +183,7 @@ class NoteEdit(QPlainTextEdit):
 
 
 class DetailPane(QWidget):
-    ticket_changed = Signal(str)  # ticket id, after an action or a note was stored
+    ticket_changed = Signal(str)  # ticket id, once an action or note of this pane is stored
     failed = Signal(object)  # the exception of a refused or failed action
     shown = Signal(str)  # ticket id, once its detail is on screen
     launch_requested = Signal(str)  # session kind from the asset card: ssh | rdp | powershell
@@ -243,10 +244,35 @@ class DetailPane(QWidget):
             lambda: self._service.detail(ticket_id), self.show_detail, self.failed.emit
         )
 
-    def show_detail(self, detail: TicketDetail) -> None:
+    def apply_changes(self, changes: ChangeSet) -> None:
+        """Read the ticket on screen again when a commit (here or elsewhere) changed it."""
+        if self._detail is None or not changes.touches_ticket(self._detail.ticket.id):
+            return
+        ticket_id = self._detail.ticket.id
+        self._worker.submit(
+            lambda: self._service.detail(ticket_id), self._show_again, self._reread_failed
+        )
+
+    def _reread_failed(self, error: Exception) -> None:
+        if not isinstance(error, NotFound):  # gone (left the scope): it stays as last seen
+            self.failed.emit(error)
+
+    def _show_again(self, detail: TicketDetail) -> None:
+        """The same ticket, newer: the worklog keeps its scroll position and fields being
+        edited keep what was typed (Save then compares with the newer ticket)."""
+        if self._detail is None or detail.ticket.id != self._detail.ticket.id:
+            return  # another ticket was opened meanwhile
+        if detail != self._detail:
+            self.show_detail(detail, again=True)
+
+    def show_detail(self, detail: TicketDetail, again: bool = False) -> None:
+        scrolled = self.view.verticalScrollBar().value()
         self._detail = detail
-        self.fields.show_ticket(detail.ticket)
+        if not (again and self.fields.save.isEnabled()):
+            self.fields.show_ticket(detail.ticket)
         self.view.setHtml(detail_html(detail, datetime.now(UTC), self._service.policy))
+        if again:
+            self.view.verticalScrollBar().setValue(scrolled)
         self._enable()
         self.shown.emit(detail.ticket.id)
 
@@ -284,14 +310,7 @@ class DetailPane(QWidget):
         if self._detail is None:
             return
         ref = self._detail.ticket.id
-
-        def save() -> TicketDetail:
-            detail = self._service.update(ref, changes) if changes else None
-            if assignee:
-                detail = self._service.assign(ref, assignee)
-            return detail or self._service.detail(ref)
-
-        self._submit(save)
+        self._submit(lambda: self._service.save_fields(ref, changes, assignee))
 
     def reload_technicians(self) -> None:
         """Who may be assigned: read again when a sync or the demo may have brought others."""

@@ -31,6 +31,15 @@ def _remote_console(window: MainWindow) -> QWidget:
     return remote_console_dock(window)
 
 
+class DockPane(QWidget):
+    """A pane whose own parts scroll (its form, its output) around an action bar that must stay
+    on screen. The dock's scroll area would otherwise give it the height its wrapped labels
+    ask for at that width, taller than the dock, and scroll Run or Accept out of view."""
+
+    def heightForWidth(self, _width: int) -> int:  # noqa: N802  (Qt's name)
+        return self.minimumSizeHint().height()
+
+
 def default_docks() -> list[tuple[str, DockFactory]]:
     """(title, factory) of every dock, in the order they are stacked."""
     return [("Troubleshooting tree", _tree_pane), ("Remote console", _remote_console)]

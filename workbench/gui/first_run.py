@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.query import TicketQuery
 from workbench.gui.navigation import MY_VIEW, standard_views
-from workbench.gui.theme import problem_label
+from workbench.gui.theme import problem_label, scaled_font
 from workbench.gui.worker import DbWorker, error_text
 from workbench.store import Store, sync_state
 
@@ -76,9 +76,7 @@ def seed(store: Store, tickets: int = DEMO_TICKETS) -> DemoLoaded:
 def _choice(title: str, text: str) -> tuple[QPushButton, QWidget]:
     button = QPushButton(title)
     button.setMinimumHeight(button.sizeHint().height() + 12)
-    font = button.font()
-    font.setPointSizeF(font.pointSizeF() * 1.15)
-    button.setFont(font)
+    button.setFont(scaled_font(button.font(), 1.15))
     explanation = QLabel(text)
     explanation.setWordWrap(True)
     box = QWidget()
@@ -219,7 +217,7 @@ class FirstRun(QObject):
     def check(self) -> None:
         """Ask the cache (on the database worker) whether this is a first run."""
         store = self.main.service.store
-        self.main.worker.submit(lambda: _first_run(store), self._checked, lambda _e: None)
+        self.main.worker.submit(lambda: _first_run(store), self._checked)  # errors: the route
 
     def _checked(self, found: tuple[bool, bool]) -> None:
         empty, demo_fits = found

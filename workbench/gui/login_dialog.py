@@ -87,7 +87,7 @@ class LoginDialog(QDialog):
         password, scope = self.password.text() or None, self.scope.currentData()
         self.buttons.setEnabled(False)
         self.problem.clear()
-        self._worker.submit(
+        self._worker.network.submit(  # it signs in to the central first
             lambda: connect_central(store, url, technician, password, scope),
             self._saved,
             self._refused,

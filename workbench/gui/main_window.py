@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -27,11 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.changes import ChangeSet
 from workbench.core.labels import plural
 from workbench.core.models import TicketDetail
 from workbench.core.query import TicketQuery
 from workbench.gui.admin import ADMIN_ACTION, AdminAccess
 from workbench.gui.bulk import BulkActions, BulkResult
+from workbench.gui.change_hub import ChangeHub
 from workbench.gui.detail import DetailPane
 from workbench.gui.docks import DockFactory, default_docks
 from workbench.gui.first_run import FirstRun
@@ -39,14 +42,23 @@ from workbench.gui.intake import IntakeDialog
 from workbench.gui.navigation import NavigationPane, standard_views
 from workbench.gui.sync_status import CONNECT_ACTION, SyncStatus
 from workbench.gui.theme import SettingsDialog
-from workbench.gui.ticket_model import TINTED_COLUMNS, TicketTableModel, TintDelegate
+from workbench.gui.ticket_model import (
+    COLUMNS,
+    DEFAULT_HIDDEN,
+    ROW_TABLES,
+    TINTED_COLUMNS,
+    TITLE_COLUMN,
+    ColumnFitter,
+    TicketTableModel,
+    TintDelegate,
+)
 from workbench.gui.worker import DbWorker, error_text
 from workbench.services.tickets import TicketService
 
 log = logging.getLogger(__name__)
 SEARCH_DELAY_MS = 150  # wait for a pause in typing before asking the index
 BUSY_DELAY_MS = 300  # quicker work needs no progress bar; it would only flicker
-DOCK_HEIGHT = 260  # pixels for the tree/remote strip on first start; the user's size is kept
+DOCK_HEIGHT = 290  # pixels for the tree/remote strip on first start (Run and Accept fit)
 
 
 class MainWindow(QMainWindow):
@@ -64,6 +76,7 @@ class MainWindow(QMainWindow):
         self.service = service
         self.worker = worker
         self.settings = settings or QSettings()
+        self.changes = ChangeHub(service.store, worker, self)  # what every view follows
         self.model = TicketTableModel(service, worker, self)
         self.navigation = NavigationPane(standard_views(service.policy, service.technician))
         self.search = QLineEdit()
@@ -98,10 +111,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.sync_status)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._view_title = ""
+        self._select_after_load: str | None = None  # a ticket to select once the list is read
         self._connect()
         self._menus()
         self.admin = AdminAccess(self, self.menu_actions[ADMIN_ACTION])
         self.first_run = FirstRun(self, self.central_stack)  # shown instead on an empty cache
+        # A stack is as tall as its tallest page: the hidden first-run page must not take the
+        # docks' height on a laptop (shown, it has the whole window: the docks are hidden).
+        self.first_run.panel.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self._follow_theme()
         self.resize(1400, 820)
         self._restore()
@@ -119,11 +136,41 @@ class MainWindow(QMainWindow):
         table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((90, 62, 95, 0, 120, 92, 108, 100)):
-            if width:
-                table.setColumnWidth(column, width)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # the title takes the rest
+        header.setSectionResizeMode(TITLE_COLUMN, QHeaderView.ResizeMode.Stretch)  # the rest
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(
+            lambda position: self.column_chooser().exec(header.mapToGlobal(position))
+        )
+        for column in self._hidden_columns():
+            header.hideSection(column)
+        self._fitter = ColumnFitter(table)
         return table
+
+    def _hidden_columns(self) -> set[int]:
+        saved = self.settings.value("hidden_columns", json.dumps(DEFAULT_HIDDEN))
+        try:
+            hidden = {int(column) for column in json.loads(str(saved))}
+        except (ValueError, TypeError):  # a hand-edited settings file: show every column
+            return set()
+        return hidden & set(range(len(COLUMNS))) - {TITLE_COLUMN}
+
+    def column_chooser(self) -> QMenu:
+        """The header's menu: tick the columns to show; the choice is kept for the next start."""
+        header = self.table.horizontalHeader()
+        menu = QMenu(self)
+        for column, (name, _key, _text) in enumerate(COLUMNS):
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.setEnabled(column != TITLE_COLUMN)  # a list without titles says nothing
+            action.toggled.connect(lambda shown, c=column: self._show_column(c, shown))
+        return menu
+
+    def _show_column(self, column: int, shown: bool) -> None:
+        self.table.horizontalHeader().setSectionHidden(column, not shown)
+        self._fitter.fit()
+        hidden = [c for c in range(len(COLUMNS)) if self.table.isColumnHidden(c)]
+        self.settings.setValue("hidden_columns", json.dumps(hidden))
 
     def _follow_theme(self) -> None:
         """Tints need a Python delegate only under a style sheet theme (it would hide them).
@@ -134,6 +181,7 @@ class MainWindow(QMainWindow):
         styled = isinstance(app, QApplication) and bool(app.styleSheet())
         for column in TINTED_COLUMNS:
             self.table.setItemDelegateForColumn(column, self._tints if styled else None)
+        self._fitter.fit()  # a theme brings its own font size
 
     def _layout(self) -> QSplitter:
         middle = QWidget()
@@ -205,6 +253,7 @@ class MainWindow(QMainWindow):
         self.detail.shown.connect(self.detail_shown)
         self.detail.launch_requested.connect(self._launch_session)
         self.model.start_clock()
+        self.changes.changed.connect(self._on_changes)
 
     def _menus(self) -> None:
         entries = (
@@ -253,9 +302,11 @@ class MainWindow(QMainWindow):
         if self.navigation.currentItem() is None:
             self.navigation.setCurrentItem(self.navigation.topLevelItem(0))
         self._refresh_status()
+        self._refresh_counts()
         self.first_run.check()
         self.admin.refresh()
         self.sync_status.start()
+        self.changes.start_polling()
 
     def open_intake(self) -> IntakeDialog:
         dialog = IntakeDialog(self.service, self.worker, self)
@@ -270,13 +321,33 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _ticket_created(self, detail: TicketDetail) -> None:
+        self._select_after_load = detail.ticket.id  # once the list has it: opened and selected
         self.detail.show_detail(detail)
         self.refresh()
 
     def refresh(self) -> None:
         self.model.reload()
+        self._refresh_counts()
         self.detail.reload_technicians()
         self._refresh_status()
+
+    def _on_changes(self, changes: ChangeSet) -> None:
+        """A commit (here or by another process): every view updates in place, no F5."""
+        self.model.apply_changes(changes)
+        self.detail.apply_changes(changes)
+        if changes.touches(ROW_TABLES):
+            self._refresh_counts()
+        if changes.touches({"technicians"}):
+            self.detail.reload_technicians()
+
+    def _refresh_counts(self) -> None:
+        views = self.navigation.views()
+        count = self.service.count
+        self.worker.submit(
+            lambda: {title: count(factory()) for title, factory in views},
+            self.navigation.show_counts,
+            self._show_error,
+        )
 
     def _refresh_status(self) -> None:
         # The pending count is the sync indicator's (it re-reads it after every load and
@@ -361,10 +432,6 @@ class MainWindow(QMainWindow):
         menu.exec(self.table.viewport().mapToGlobal(position))
 
     def _bulk_done(self, result: BulkResult) -> None:
-        self.refresh()
-        current = self.detail.detail
-        if current is not None:
-            self.detail.load(current.ticket.id)
         self.statusBar().showMessage(result.text().splitlines()[0], 10_000)
         if result.refused:
             QMessageBox.information(self, "Workbench", result.text())
@@ -389,7 +456,14 @@ class MainWindow(QMainWindow):
 
     def _on_total(self, total: int) -> None:
         self._count_label.setText(f"{self._view_title}: {plural(total, 'ticket')}")
-        if total and not self.table.selectionModel().hasSelection():
+        wanted, self._select_after_load = self._select_after_load, None
+        if wanted is not None:  # a new ticket: selected if this view lists it, shown anyway
+            rows = range(self.model.rowCount())
+            row = next((r for r in rows if self.model.summary(r).ticket.id == wanted), None)
+            if row is not None:
+                self.table.selectRow(row)
+                self.table.scrollTo(self.model.index(row, 0))
+        elif total and not self.table.selectionModel().hasSelection():
             self.table.selectRow(0)
 
     def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
@@ -414,6 +488,7 @@ class MainWindow(QMainWindow):
                 restore(value)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.changes.stop()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("state", self.saveState())
         self.settings.setValue("splitter", self.splitter.saveState())

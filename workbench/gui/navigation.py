@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem
 
 from workbench.core.models import OPEN_STATUSES, Status
 from workbench.core.policy import SlaPolicy
@@ -55,6 +55,10 @@ class NavigationPane(QTreeWidget):
         super().__init__()
         self.setHeaderHidden(True)
         self.setRootIsDecorated(False)
+        self.setColumnCount(2)  # the view's title, its number of tickets
+        self.header().setStretchLastSection(False)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self._saved = QTreeWidgetItem(["Saved searches"])
         self._saved.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading, not a view
         font = self._saved.font(0)
@@ -73,6 +77,19 @@ class NavigationPane(QTreeWidget):
             item = QTreeWidgetItem([title])
             item.setData(0, _QUERY_ROLE, factory)
             self.insertTopLevelItem(at, item)
+
+    def views(self) -> list[tuple[str, ViewFactory]]:
+        """The standard views shown, by title."""
+        items = (self.topLevelItem(at) for at in range(self.topLevelItemCount()))
+        return [(i.text(0), i.data(0, _QUERY_ROLE)) for i in items if i.data(0, _QUERY_ROLE)]
+
+    def show_counts(self, counts: dict[str, int]) -> None:
+        """The number of tickets beside each view (of those counted)."""
+        for at in range(self.topLevelItemCount()):
+            item = self.topLevelItem(at)
+            if item.text(0) in counts:
+                item.setText(1, str(counts[item.text(0)]))
+                item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
 
     def _on_current(self, current: QTreeWidgetItem | None, _previous: object) -> None:
         if current is None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QComboBox, QMessageBox, QWidget
 from workbench.core.display import visible
 from workbench.core.errors import BadInput, WorkbenchError
 from workbench.core.models import Asset, TicketDetail
+from workbench.gui.docks import DockPane
 from workbench.gui.remote_bridge import JobBridge, JobDone, state_label
 from workbench.gui.remote_dialogs import (
     ParamForm,
@@ -58,10 +59,9 @@ class _Run:
     requests: dict[str, JobRequest] = field(default_factory=dict, repr=False)
     prepared: bool = False  # the requests were built and handed to the bridge (or not: cancelled)
     cancelled: bool = False  # Cancel pressed (or the window closed) before that
-    recorded: bool = False  # a result went to the ticket's worklog: show it when the run ends
 
 
-class RemoteConsole(QWidget):
+class RemoteConsole(DockPane):
     recorded = Signal(object)  # the WorklogEntry of a finished job, once stored
     run_finished = Signal()  # every target of the run has ended
 
@@ -379,7 +379,7 @@ class RemoteConsole(QWidget):
         self.last_log = result.log_path
         self.ui.open_log.setEnabled(True)
         if run is not None and run.ticket_id is not None:
-            run.recorded = True
+            # The ticket on screen shows the record through the change hub.
             self.window_.worker.submit(
                 lambda: self._remote().record(result), self.recorded.emit, self._show_error
             )
@@ -399,19 +399,10 @@ class RemoteConsole(QWidget):
         self.ui.results.set_failed(key, "failed", error_text(error))
         self._maybe_finished()
 
-    def _show_records(self, run: _Run) -> None:
-        """Reload the ticket on screen once per run, not once per host (each reload redraws the
-        detail and makes the docks re-read). The worker runs its jobs in order, so this read
-        comes after every record the run submitted."""
-        shown = self.window_.detail.detail
-        if run.recorded and shown is not None and shown.ticket.id == run.ticket_id:
-            self.window_.detail.load(shown.ticket.id)
-
     def _maybe_finished(self) -> None:
         if self.bridge.busy() or self._run is None:
             return
         states = list(self.ui.results.states().values())
-        self._show_records(self._run)
         self._run = None  # drops the secrets with the requests
         self._set_running(False)
         if len(states) == 1:

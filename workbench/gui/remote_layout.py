@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QTableView,
@@ -88,11 +89,10 @@ class ConsoleLayout:
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        # A fan-out's hosts matter more than room for output: never fewer than three in view.
+        # The hosts never vanish behind the output: at least one row stays in view (more
+        # would push Run below a laptop's dock; the splitter gives them more room).
         rows = self.table.verticalHeader().defaultSectionSize()
-        self.table.setMinimumHeight(
-            header.sizeHint().height() + 3 * rows + 2 * self.table.frameWidth()
-        )
+        self.table.setMinimumHeight(header.sizeHint().height() + rows + 2 * self.table.frameWidth())
         self._arrange(pane, form)
 
     def _arrange(self, pane: QWidget, form: QWidget) -> None:
@@ -113,37 +113,40 @@ class ConsoleLayout:
         where.addRow(self.description)
         params = QGroupBox("Parameters")
         QVBoxLayout(params).addWidget(form)
-        buttons = QHBoxLayout()
-        for widget in (self.run, self.cancel, self.concurrency, self.retry):
-            buttons.addWidget(widget)
-        buttons.addStretch(1)
         left = QWidget()
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(where)
         column.addWidget(params)
-        column.addLayout(buttons)
         column.addStretch(1)
+        # A long parameter form scrolls on its own: Run and the outcome below never move.
+        left_scroll = QScrollArea()
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        left_scroll.setWidget(left)
+        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        left_scroll.setMinimumWidth(  # the form whole across, its scroll bar beside it
+            left.minimumSizeHint().width() + left_scroll.verticalScrollBar().sizeHint().width()
+        )
         right_split = QSplitter(Qt.Orientation.Vertical)
         right_split.addWidget(self.output)
         right_split.addWidget(self.table)
         right_split.setStretchFactor(0, 3)
         right_split.setStretchFactor(1, 1)
-        right = QWidget()
-        right_column = QVBoxLayout(right)
-        right_column.setContentsMargins(0, 0, 0, 0)
-        outcome_row = QHBoxLayout()
-        outcome_row.addWidget(self.banner, 1)
-        outcome_row.addWidget(self.open_log)
-        right_column.addLayout(outcome_row)
-        right_column.addWidget(right_split, 1)
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
+        split.addWidget(left_scroll)
+        split.addWidget(right_split)
         split.setStretchFactor(1, 1)
+        # Run, Cancel and what the run came to, side by side and outside any scrolled part.
+        actions = QHBoxLayout()
+        for widget in (self.run, self.cancel, self.concurrency, self.retry):
+            actions.addWidget(widget)
+        actions.addWidget(self.banner, 1)
+        actions.addWidget(self.open_log)
         outer = QVBoxLayout(pane)
         outer.setContentsMargins(4, 4, 4, 4)
-        outer.addWidget(split)
+        outer.addWidget(split, 1)
+        outer.addLayout(actions)
 
     def show_banner(self, state: str, text: str) -> None:
         background, foreground = colours(state)

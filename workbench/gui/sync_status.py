@@ -1,8 +1,9 @@
 """Background sync and its status-bar indicator (DESIGN.md §5).
 
-The sync runs on its own worker thread ("workbench-sync"), so a slow or silent server never
-holds up the list's database work; reading the small sync state goes through the window's
-database worker. One round at a time: the timer and F9 both start one only when none runs.
+The sync runs on the task manager's network lane, so a slow or silent server never holds up
+the list's database work; reading the small sync state goes through the database lane; the
+task manager's stop at quit waits for a round's commit. One round at a time: the timer and
+F9 both start one only when none runs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from workbench.gui.conflicts import ConflictsDialog
-from workbench.gui.worker import DbWorker, error_text
+from workbench.gui.worker import error_text
 from workbench.store import Store, sync_state
 from workbench.store.sync_state import SyncState
 
@@ -146,7 +147,6 @@ class SyncStatus(QLabel):
         self._round_after = False  # connected anew during a round: one more with the new URL
         # Set once the window closes: no round starts, and a running one ends at its commit.
         self._stopped = threading.Event()
-        self._worker: DbWorker | None = None  # made when a central is configured
         self._dialog: ConflictsDialog | None = None
         self._login: LoginDialog | None = None
         self._timer = QTimer(self)
@@ -163,8 +163,8 @@ class SyncStatus(QLabel):
     # -- driving -------------------------------------------------------------------------
     def start(self) -> None:
         """Sync now if a central is configured, then on the timer."""
-        self.main.model.total_known.connect(lambda _total: self.refresh_state())
-        self.main.detail.ticket_changed.connect(lambda _id: self.refresh_state())
+        # Any commit may change the pending count or the conflicts.
+        self.main.changes.changed.connect(lambda _changes: self.refresh_state())
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.stop)
@@ -184,9 +184,6 @@ class SyncStatus(QLabel):
         self._stopped.set()  # also for a state read still on its way: it starts no round
         self._timer.stop()
         self._repaint_timer.stop()
-        if self._worker is not None:
-            self._worker.stop()  # waits for that commit (or a connect: its timeout at most)
-            self._worker = None
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self.main and event.type() == QEvent.Type.Close:
@@ -201,7 +198,6 @@ class SyncStatus(QLabel):
     def open_conflicts(self) -> ConflictsDialog:
         if self._dialog is None:
             self._dialog = ConflictsDialog(self.main)
-            self._dialog.resolved.connect(lambda _id: self._on_resolved())
         self._dialog.reload()
         self._dialog.show()
         self._dialog.raise_()
@@ -245,9 +241,7 @@ class SyncStatus(QLabel):
                     )
                 return
             self._show(replace(self.view, syncing=True))
-            if self._worker is None:
-                self._worker = DbWorker(self, name="workbench-sync")
-            self._worker.submit(
+            self.main.worker.network.submit(
                 lambda: _sync_round(
                     store, state.central_url or "", state.technician or "", self._stopped
                 ),
@@ -278,9 +272,7 @@ class SyncStatus(QLabel):
             self._message(f"Offline — {result.problem}. Work continues; the next sync retries.")
         elif report is not None and was_offline:
             self._message("Back online: the changes made offline were sent.")
-        if report is not None and (report.pushed or report.pulled):
-            self.main.refresh()
-        self._end_round()
+        self._end_round()  # what the round wrote reaches the views through the change hub
 
     def _on_round_error(self, error: Exception) -> None:
         self._running = False
@@ -314,10 +306,6 @@ class SyncStatus(QLabel):
     def _on_state_error(self, error: Exception) -> None:
         text = error_text(error)
         self._message(f"Sync: {text}")
-
-    def _on_resolved(self) -> None:
-        self.refresh_state()
-        self.main.refresh()
 
     def _show(self, view: SyncView) -> None:
         self.view = view

@@ -1,4 +1,5 @@
-"""The ticket list model: counts first, then fetches pages lazily through the DbWorker."""
+"""The ticket list model: counts first, then fetches pages lazily through the DbWorker; change
+sets from the change hub update the loaded rows in place."""
 
 from __future__ import annotations
 
@@ -10,16 +11,19 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QModelRoleDataSpan,
+    QObject,
     QPersistentModelIndex,
     Qt,
     QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QTableView
 
+from workbench.core.changes import ChangeSet
 from workbench.core.display import visible
 from workbench.core.labels import label
 from workbench.core.models import Priority
@@ -43,6 +47,19 @@ COLUMNS: tuple[tuple[str, str, Callable[[TicketSummary, datetime, SlaClock], str
     ("Assignee", "assignee", lambda s, _now, _clock: s.ticket.assignee or ""),
     ("SLA", "sla_due", lambda s, now, clock: clock.left(s.ticket, now)),
 )
+# What each column is sized for (the title takes the rest): a ref made offline is the longest
+# ("P-" + eight hex digits + a number), and a ref is never elided; the others fit their usual
+# text and say the rest in the tooltip.
+_FIT_SAMPLES = ("P-2B2A36AA-0001", "P4", "In progress", "", "Firstname Lastname", "OLY-ACC-LT0421",
+                "Firstname L.", "4 business hours left")  # fmt: skip
+_CELL_PADDING = 16  # the cell's padding (4 px a side) and the sort arrow's room
+_GIVE_WAY = (4, 5, 6, 7)  # requester, asset, assignee, SLA: narrowed before the title is
+# How narrow a column that gives way may get: a name's first letters; an SLA's span.
+_LEAST_SAMPLES = {7: "12 h 30 min"}
+TITLE_SHARE = 0.4
+# The asset and the assignee: the detail pane shows them, the views sort by assignee (mine,
+# unassigned), and the title needs the room at 1400 px; the header's menu brings them back.
+DEFAULT_HIDDEN = (5, 6)
 PRIORITY_COLUMN, SLA_COLUMN = 1, 7
 TINTED_COLUMNS = (PRIORITY_COLUMN, SLA_COLUMN)
 TITLE_COLUMN = 3
@@ -54,6 +71,8 @@ _ID = Qt.ItemDataRole.UserRole.value
 _ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _BACKGROUND, _ID})
 _Cells = tuple[tuple[str, ...], tuple[QColor | None, ...]]  # a row's texts and tints
 SEARCH_LIMIT = 200
+# The tables a list row is read from: a change set naming none of them leaves the list alone.
+ROW_TABLES = frozenset({"tickets", "requesters", "assets", "sites"})
 
 # Translucent tints read on light and dark themes alike: the text keeps the theme's colour.
 PRIORITY_TINT = {
@@ -64,6 +83,60 @@ PRIORITY_TINT = {
 }
 BREACHED_TINT = QColor(229, 57, 53, 120)
 WARNING_TINT = QColor(255, 179, 0, 110)
+
+
+def fit_columns(table: QTableView, longest_ref: str = _FIT_SAMPLES[0]) -> None:
+    """Size every column but the title to its usual text in the table's font (which a theme
+    sets); the ref column to the longest ref listed (`ColumnFitter` follows the rows): never
+    elided. The title keeps at least
+    TITLE_SHARE of the width: the requester, asset, assignee and SLA give way first (elided,
+    their tooltip says the rest)."""
+    table.ensurePolished()
+    metrics = table.fontMetrics()
+    wanted, least = {}, {}
+    for column, sample in enumerate((longest_ref, *_FIT_SAMPLES[1:])):
+        if column != TITLE_COLUMN and not table.isColumnHidden(column):
+            header = metrics.horizontalAdvance(COLUMNS[column][0]) + _CELL_PADDING
+            wanted[column] = max(metrics.horizontalAdvance(sample) + _CELL_PADDING, header)
+            floor = metrics.horizontalAdvance(_LEAST_SAMPLES.get(column, "Dana W…"))
+            least[column] = wanted[column] if column not in _GIVE_WAY else floor + _CELL_PADDING
+    room = table.viewport().width() * (1 - TITLE_SHARE)
+    fixed = sum(width for column, width in wanted.items() if column not in _GIVE_WAY)
+    flexible = sum(width for column, width in wanted.items() if column in _GIVE_WAY)
+    scale = min(1.0, max(room - fixed, 0) / flexible) if flexible else 1.0
+    for column, width in wanted.items():
+        shrunk = width if column not in _GIVE_WAY else int(width * scale)
+        table.setColumnWidth(column, max(shrunk, least[column]))
+
+
+class ColumnFitter(QObject):
+    """Fits the columns again when the list's width changes (a window or splitter resize) or
+    a listed ref is longer than any before (one made offline, "P-2B2A36AA-0001")."""
+
+    def __init__(self, table: QTableView) -> None:
+        super().__init__(table)
+        self._table = table
+        self._longest = "HD-000000"
+        table.viewport().installEventFilter(self)
+        model = table.model()
+        model.rowsInserted.connect(self._rows_listed)
+        model.modelReset.connect(self.fit)
+
+    def fit(self) -> None:
+        fit_columns(self._table, self._longest)
+
+    def _rows_listed(self, _parent: QModelIndex, first: int, last: int) -> None:
+        metrics, model = self._table.fontMetrics(), self._table.model()
+        refs = (str(model.index(row, 0).data() or "") for row in range(first, last + 1))
+        longest = max((self._longest, *refs), key=metrics.horizontalAdvance)
+        if longest != self._longest:
+            self._longest = longest
+            self.fit()
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Resize:
+            self.fit()
+        return False
 
 
 class TintDelegate(QStyledItemDelegate):
@@ -103,6 +176,8 @@ class TicketTableModel(QAbstractTableModel):
         self._total = 0
         self._loading = False
         self._generation = 0  # results of an older query are dropped
+        self._refreshing = False  # a re-read of the loaded rows is on the worker
+        self._stale = False  # changes arrived while it was: read once more when it is back
         self.rows_fetched = 0
 
     # -- loading -------------------------------------------------------------------------
@@ -159,6 +234,85 @@ class TicketTableModel(QAbstractTableModel):
             self._failed,
         )
 
+    # -- following changes -----------------------------------------------------------------
+    def apply_changes(self, changes: ChangeSet) -> None:
+        """Bring the loaded rows up to date in place (no reset: the selection and the scroll
+        position stay): rows that changed are repainted, rows that left the view are removed,
+        rows that entered it within the loaded pages are inserted."""
+        if not changes.touches(ROW_TABLES) or not self._generation:
+            return
+        if self._refreshing or self._loading:
+            self._stale = True
+            return
+        self._refreshing = True
+        generation, query, search = self._generation, self._query, self._search
+        loaded = len(self._rows)
+        # All loaded rows again, and room for rows entering a view that was shown whole.
+        limit = max(loaded, PAGE_SIZE)
+
+        def fresh_rows() -> tuple[int, list[TicketSummary]]:
+            if search:
+                hits = [hit.summary for hit in self._service.search(search, SEARCH_LIMIT)]
+                return len(hits), hits
+            return self._service.count(query), self._service.find(query, 0, limit)
+
+        def done(result: tuple[int, list[TicketSummary]]) -> None:
+            self._refreshing = False
+            if generation == self._generation:
+                self._merge(*result)
+            self._read_again_if_stale()
+
+        def failed(error: Exception) -> None:
+            self._refreshing = False
+            self._failed(error)
+
+        self._worker.submit(fresh_rows, done, failed)
+
+    def _read_again_if_stale(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.apply_changes(ChangeSet.anything())
+
+    def _merge(self, total: int, fresh: list[TicketSummary]) -> None:
+        """Turn the loaded rows into `fresh` by removals, moves, inserts and repaints."""
+        self._now = datetime.now(UTC)
+        wanted = {summary.ticket.id for summary in fresh}
+        # Cached cells are by row: dropped after each change of the rows, before Qt is told.
+        for row in reversed(range(len(self._rows))):
+            if self._rows[row].ticket.id not in wanted:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                self._cells.clear()
+                self.endRemoveRows()
+        ids = [summary.ticket.id for summary in self._rows]
+        last_column = len(COLUMNS) - 1
+        for row, summary in enumerate(fresh):
+            ticket_id = summary.ticket.id
+            if row < len(ids) and ids[row] == ticket_id:
+                if self._rows[row] != summary:
+                    self._rows[row] = summary
+                    self._cells.pop(row, None)
+                    self.dataChanged.emit(self.index(row, 0), self.index(row, last_column))
+                continue
+            if ticket_id in ids[row:]:  # sorted elsewhere now: moved, keeping its selection
+                source = ids.index(ticket_id, row)
+                self.beginMoveRows(QModelIndex(), source, source, QModelIndex(), row)
+                ids.insert(row, ids.pop(source))
+                self._rows.insert(row, summary)
+                del self._rows[source + 1]
+                self._cells.clear()
+                self.endMoveRows()
+                self.dataChanged.emit(self.index(row, 0), self.index(row, last_column))
+            else:
+                self.beginInsertRows(QModelIndex(), row, row)
+                ids.insert(row, ticket_id)
+                self._rows.insert(row, summary)
+                self._cells.clear()
+                self.endInsertRows()
+        if self._total != total:
+            self._total = total
+            self.total_known.emit(total)
+
     def _first_page(
         self, generation: int, result: tuple[int, list[TicketSummary], SlaClock]
     ) -> None:
@@ -169,6 +323,7 @@ class TicketTableModel(QAbstractTableModel):
         self._loading = False
         self._append(rows)
         self.total_known.emit(total)
+        self._read_again_if_stale()
 
     def _append(self, rows: list[TicketSummary]) -> None:
         if not rows:
@@ -199,7 +354,9 @@ class TicketTableModel(QAbstractTableModel):
         def done(rows: list[TicketSummary]) -> None:
             if generation == self._generation:
                 self._loading = False
-                self._append(rows)
+                if len(self._rows) == offset:  # else a change re-read the rows meanwhile
+                    self._append(rows)
+                self._read_again_if_stale()
 
         self._worker.submit(
             lambda: self._service.find(query, offset, PAGE_SIZE), done, self._failed
@@ -247,7 +404,8 @@ class TicketTableModel(QAbstractTableModel):
             return cells[1][index.column()]
         if role == _ID:
             return self._rows[index.row()].ticket.id
-        return cells[0][TITLE_COLUMN] if index.column() == TITLE_COLUMN else None
+        column = index.column()  # the tooltip: the text of a column that may be elided
+        return cells[0][column] if column == TITLE_COLUMN or column in _GIVE_WAY else None
 
     def _cells_of(self, summary: TicketSummary) -> _Cells:
         now = self._now

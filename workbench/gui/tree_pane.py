@@ -2,8 +2,8 @@
 
 The Run lives on the database worker: every answer is a job there that changes the run, stores
 it and returns a snapshot (`StepView`) for the screen, so the GUI thread never reads the store
-(a goto reads the next tree from it). A check's recipe runs on a separate network worker and
-only its outcome comes back to the database worker, so waiting hosts never hold up the list.
+(a goto reads the next tree from it). A check's recipe runs on the task manager's network lane
+and only its outcome comes back to the database worker, so waiting hosts never hold up the list.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.gui.docks import DockPane
 from workbench.gui.theme import ERROR_COLOR
 from workbench.gui.tree_diagram import DiagramDialog
 from workbench.gui.tree_step import StepPanel, StepView, TreeChooser, snapshot
@@ -77,7 +78,7 @@ class _Lines(QObject):
     line = Signal(str, str)
 
 
-class TreePane(QWidget):
+class TreePane(DockPane):
     accepted = Signal(str)  # ticket id, once a tree's proposal was applied to it
 
     def __init__(
@@ -96,7 +97,6 @@ class TreePane(QWidget):
         self._recipe_source = RecipeService(tickets.store, RESOURCES / "recipes")
         self._recipes: RecipeLibrary | None = None
         self._jobs: JobRunner | None = None
-        self._network: DbWorker | None = None
         self._executor: RemoteCheckExecutor | None = None
         self._ticket_id: str | None = None
         self._handle: RunHandle | None = None
@@ -116,6 +116,7 @@ class TreePane(QWidget):
         self.step = StepPanel(by_hand=connect is no_credentials)
         self.stack.addWidget(self.step)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)  # a laptop's dock has no height to spare
         layout.addWidget(self.header)
         if connect is no_credentials:
             notice = QLabel(BY_HAND)
@@ -170,14 +171,12 @@ class TreePane(QWidget):
         return self._trees
 
     def shutdown(self) -> None:
-        """Stop the network thread and the job pool (the application is quitting)."""
+        """Cancel a running check and stop the job pool (the application is quitting)."""
         if self._executor is not None:
             self._executor.cancel()
-        if self._network is not None:
-            self._network.stop()
-            self._network = None
         if self._jobs is not None:
             self._jobs.shutdown()
+            self._jobs = None
             self._jobs = None
 
     # -- following the ticket ------------------------------------------------------------------
@@ -267,12 +266,11 @@ class TreePane(QWidget):
             return
         if view.confirm and not confirm(self, f"Run {view.node.recipe} on {view.host}?"):
             return
-        if self._network is None:
-            self._network = DbWorker(name="workbench-trees")
+        if self._jobs is None:
             from workbench.remote.jobs import JobRunner  # noqa: PLC0415  (paramiko: on first use)
 
             self._jobs = JobRunner(self._tickets.store.path.parent)
-        assert self._jobs is not None and self._recipes is not None  # built with the network
+        assert self._recipes is not None  # read with the pane's trees
         executor = RemoteCheckExecutor(
             self._jobs, self._recipes, self._connect, handle.technician, handle.ticket_ref,
             on_line=self._lines.line.emit,
@@ -286,7 +284,9 @@ class TreePane(QWidget):
                 return Unreachable("no host: the ticket has no asset")
             return executor.run(recipe, host, params)
 
-        self._network.submit(outcome, lambda found: self._ran(handle, found), self._ran_failed)
+        self._worker.network.submit(
+            outcome, lambda found: self._ran(handle, found), self._ran_failed
+        )
 
     def _ran(self, handle: RunHandle, outcome: CheckResult | Unreachable) -> None:
         if self._executor is not None and self._executor.finished:
@@ -337,7 +337,6 @@ class TreePane(QWidget):
             self._handle = None
             self.stack.setCurrentIndex(0)
             self._detail.show_detail(detail)  # the pane follows it and lists the trees again
-            self._detail.ticket_changed.emit(detail.ticket.id)
             self._say(f"{detail.ticket.ref} {outcome}; the transcript is in its worklog.")
             self.step.set_busy(False)
             self.accepted.emit(detail.ticket.id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -19,15 +20,20 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from workbench.core.display import visible, visible_html
+from workbench.gui.theme import scaled_font
 from workbench.remote.recipes import RecipeLibrary
 from workbench.trees.model import Branch, Node, NodeType, Tree
 from workbench.trees.runner import Proposal, Run
 from workbench.trees.service import TreeInfo
+
+CHOICES_PER_ROW = 3
 
 
 @dataclass(frozen=True)
@@ -158,9 +164,7 @@ class StepPanel(QWidget):
         self.prompt = QLabel()
         self.prompt.setWordWrap(True)
         self.prompt.setTextFormat(Qt.TextFormat.PlainText)
-        big = QFont(self.prompt.font())
-        big.setPointSizeF(big.pointSizeF() * 1.2)
-        self.prompt.setFont(big)
+        self.prompt.setFont(scaled_font(self.prompt.font(), 1.2))
         self.nav: dict[str, QPushButton] = {}
         nav_row = QHBoxLayout()
         for name, text, signal in (
@@ -173,26 +177,47 @@ class StepPanel(QWidget):
             button.clicked.connect(signal.emit)
             self.nav[name] = button
             nav_row.addWidget(button)
-        nav_row.addStretch(1)
+        # The tree and step on the buttons' row: a laptop's dock has no line to spare. A long
+        # title is cut at the right, not made wider than the pane.
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        nav_row.insertWidget(0, self.title, 1)
+        # The answers side by side, CHOICES_PER_ROW a row: a laptop's dock holds them all.
         self.controls = QWidget()
-        self._controls = QVBoxLayout(self.controls)
+        self._controls = QGridLayout(self.controls)
         self._controls.setContentsMargins(0, 0, 0, 0)
+        for column in range(CHOICES_PER_ROW):
+            self._controls.setColumnStretch(column, 1)
+        self._cell = 0  # where the next choice goes: row * CHOICES_PER_ROW + column
         self.output = QPlainTextEdit()
         self.output.setReadOnly(True)
         self.output.setPlaceholderText("The recipe's output appears here while it runs.")
         self.output.setFont(QFont("monospace"))
         self.buttons: dict[str, QPushButton] = {}
         self.input: QLineEdit | None = None
+        self._proposal_text: QLabel | None = None  # in the scrolled part, above the Accept
+        self.reading = self._reading_area()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title)
-        layout.addWidget(self.path)
         layout.addLayout(nav_row)
-        layout.addWidget(self.prompt)
+        layout.addWidget(self.reading, 1)
         layout.addWidget(self.controls)
         layout.addWidget(self.output, 1)
-        self._filler = QWidget()  # takes the height the output box leaves when hidden
-        layout.addWidget(self._filler, 1)
+
+    def _reading_area(self) -> QScrollArea:
+        """What the step says scrolls (a proposal's facts can be long); the answers, Accept
+        and the output box below it never leave the pane."""
+        reading = QWidget()
+        self._reading = QVBoxLayout(reading)
+        self._reading.setContentsMargins(0, 0, 0, 0)
+        self._reading.addWidget(self.path)
+        self._reading.addWidget(self.prompt)
+        self._reading.addStretch(1)
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QScrollArea.Shape.NoFrame)
+        area.setWidget(reading)
+        area.setMinimumHeight(self.fontMetrics().height() + 8)  # the prompt's first line
+        return area
 
     # -- showing a step ------------------------------------------------------------------------
     def show_view(self, view: StepView) -> None:
@@ -223,7 +248,6 @@ class StepPanel(QWidget):
         elif node.type is NodeType.ACTION:
             self._action(view)
         self.output.setVisible(node.recipe is not None)
-        self._filler.setVisible(node.recipe is None)
 
     @staticmethod
     def _terminal_title(view: StepView) -> str:
@@ -233,6 +257,10 @@ class StepPanel(QWidget):
         while (item := self._controls.takeAt(0)) is not None:
             if item.widget() is not None:
                 item.widget().deleteLater()
+        self._cell = 0
+        if self._proposal_text is not None:
+            self._proposal_text.deleteLater()
+            self._proposal_text = None
         self.buttons = {}
         self.input = None
 
@@ -241,14 +269,22 @@ class StepPanel(QWidget):
         label = QLabel(text if rich else visible(text))
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
-        self._controls.addWidget(label)
+        self._place(label, CHOICES_PER_ROW)
         return label
+
+    def _place(self, widget: QWidget, span: int = 1) -> None:
+        """A choice goes beside the one before; a text takes a row of its own (`span`)."""
+        row, column = divmod(self._cell, CHOICES_PER_ROW)
+        if column + span > CHOICES_PER_ROW:
+            row, column = row + 1, 0
+        self._controls.addWidget(widget, row, column, 1, span)
+        self._cell = row * CHOICES_PER_ROW + column + span
 
     def _button(self, key: str, text: str, slot: object) -> QPushButton:
         button = QPushButton(visible(text))
         button.clicked.connect(slot)
         self.buttons[key] = button
-        self._controls.addWidget(button)
+        self._place(button)
         return button
 
     def _input(self, node: Node, default: str) -> None:
@@ -256,10 +292,10 @@ class StepPanel(QWidget):
         field_.setPlaceholderText(f"empty: {default}" if default else "")
         field_.returnPressed.connect(lambda: self.entered.emit(field_.text()))
         self.input = field_
-        self._controls.addWidget(field_)
+        self._place(field_, CHOICES_PER_ROW - 1)
+        self._button("next", "Next", lambda: self.entered.emit(field_.text()))
         if node.pattern_description or node.pattern:
             self._label(f"Expected: {node.pattern_description or node.pattern}")
-        self._button("next", "Next", lambda: self.entered.emit(field_.text()))
         field_.setFocus()
 
     def _check(self, view: StepView) -> None:
@@ -283,12 +319,22 @@ class StepPanel(QWidget):
         # Two branches may lead to the same node: the label tells them apart.
         key = branch.next if branch.next not in self.buttons else f"{branch.next}:{branch.title}"
         choice = branch.label or branch.next
-        button = self._button(key, branch.title, lambda _=False: self.picked.emit(choice))
+        button = QPushButton(visible(branch.title))
+        button.clicked.connect(lambda _=False: self.picked.emit(choice))
         button.setToolTip(visible(f"{branch.condition} → {branch.next}"))
+        self.buttons[key] = button
+        cell = QWidget()
+        stacked = QVBoxLayout(cell)
+        stacked.setContentsMargins(0, 0, 0, 0)
+        stacked.addWidget(button)
         if branch.label:
-            detail = self._label(f"{branch.condition} → {branch.next}")
-            detail.setStyleSheet("color: palette(placeholder-text); margin-bottom: 4px;")
-            detail.setIndent(12)
+            detail = QLabel(visible(f"{branch.condition} → {branch.next}"))
+            detail.setTextFormat(Qt.TextFormat.PlainText)
+            detail.setWordWrap(True)
+            detail.setStyleSheet("color: palette(placeholder-text);")
+            stacked.addWidget(detail)
+        stacked.addStretch(1)
+        self._place(cell)
 
     def _ask_host(self) -> None:
         """The ticket has no asset: the technician names the machine, or answers by hand."""
@@ -297,7 +343,7 @@ class StepPanel(QWidget):
         field_.setPlaceholderText("Hostname or IP address")
         field_.returnPressed.connect(lambda: self.host_given.emit(field_.text()))
         self.input = field_
-        self._controls.addWidget(field_)
+        self._place(field_, CHOICES_PER_ROW - 1)
         self._button("host", "Use this machine", lambda: self.host_given.emit(field_.text()))
         field_.setFocus()
 
@@ -323,10 +369,12 @@ class StepPanel(QWidget):
             head = f"Proposal: escalate to tier {proposal.tier}"
             action = "Accept: escalate the ticket"
         facts = "".join(f"<li>{e(fact)}</li>" for fact in proposal.facts) or "<li>none</li>"
-        self._label(
+        text = self._label(
             f"<b>{e(head)}</b><p>{e(proposal.text)}</p><b>Facts gathered</b><ul>{facts}</ul>",
             rich=True,
         )
+        self._reading.insertWidget(self._reading.count() - 1, text)  # before the stretch
+        self._proposal_text = text
         self._button("accept", action, self.accept.emit)
 
     # -- state -----------------------------------------------------------------------------------

@@ -1,12 +1,16 @@
 """Ticket work: intake, edits, lifecycle actions, notes and time, lists and search.
 
 Each mutation reads the ticket, applies the lifecycle rule and writes the result, its worklog
-entries and their outbox operations in one write transaction.
+entries and their outbox operations in one write transaction. A user action made of several
+mutations (save fields: edit and assign; a tree's accept: resolve, transcript and run state)
+runs them inside `unit_of_work()`, so it too commits once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -71,24 +75,52 @@ class TicketService:
         self.lifecycle = Lifecycle(policy)
         self.clock = clock
         self._technician = technician
+        self._unit = threading.local()  # the writer of the unit of work open on each thread
+
+    # -- transactions ------------------------------------------------------------------------
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Writer]:
+        """One write transaction for one user action: the service's mutations and reads run on
+        it and commit once when the block ends; an error anywhere in it rolls all of them back.
+        A unit opened inside another joins it (every mutation opens one of its own)."""
+        current: Writer | None = getattr(self._unit, "writer", None)
+        if current is not None:
+            yield current
+            return
+        with self.store.write() as tx:
+            self._unit.writer = tx
+            try:
+                yield tx
+            finally:
+                self._unit.writer = None
+
+    @contextmanager
+    def reading(self) -> Iterator[Reader]:
+        """A read that sees the open unit of work's changes (a fresh read outside one)."""
+        current: Writer | None = getattr(self._unit, "writer", None)
+        if current is not None:
+            yield current
+            return
+        with self.store.read() as db:
+            yield db
 
     # -- who is working ------------------------------------------------------------------
     @property
     def technician(self) -> str | None:
         if self._technician:
             return self._technician
-        with self.store.read() as db:
+        with self.reading() as db:
             return db.meta("technician")
 
     def set_technician(self, login: str) -> None:
-        with self.store.write() as tx:
+        with self.unit_of_work() as tx:
             self._may_act(tx, login)
             tx.set_meta("technician", login)
         self._technician = login
 
     def actor(self) -> str:
         """Who the work being recorded is by (--as, else `whoami --set`, else `login`)."""
-        with self.store.read() as db:
+        with self.reading() as db:
             return self._actor(db)
 
     def _actor(self, db: Reader) -> str:
@@ -144,37 +176,37 @@ class TicketService:
 
     # -- reads -----------------------------------------------------------------------------
     def detail(self, ref: str) -> TicketDetail:
-        with self.store.read() as db:
+        with self.reading() as db:
             return db.detail(ref)
 
     def find(self, query: TicketQuery, offset: int = 0, limit: int = 100) -> list[TicketSummary]:
-        with self.store.read() as db:
+        with self.reading() as db:
             return db.tickets(query, offset, limit)
 
     def count(self, query: TicketQuery) -> int:
-        with self.store.read() as db:
+        with self.reading() as db:
             return db.count(query)
 
     def technicians(self) -> list[Technician]:
-        with self.store.read() as db:
+        with self.reading() as db:
             return db.technicians()
 
     def find_requesters(self, text: str, limit: int = 20) -> list[Requester]:
-        with self.store.read() as db:
+        with self.reading() as db:
             return db.find_requesters(text, limit)
 
     def requesters(self, offset: int = 0, limit: int = 100) -> tuple[int, list[Requester]]:
         """How many requesters the cache knows, and a page of them by name."""
-        with self.store.read() as db:
+        with self.reading() as db:
             return db.requester_count(), db.requesters(offset, limit)
 
     def search_requesters(self, text: str, limit: int = 50) -> list[Requester]:
-        with self.store.read() as db:
+        with self.reading() as db:
             return db.search_requesters(text, limit)
 
     def requester(self, key: str) -> RequesterDetail:
         """A requester named by id, e-mail or name, with their open tickets and assets."""
-        with self.store.read() as db:
+        with self.reading() as db:
             found = db.requester_by_key(key)
             return RequesterDetail(
                 found,
@@ -184,11 +216,11 @@ class TicketService:
             )
 
     def find_assets(self, text: str, limit: int = 20) -> list[Asset]:
-        with self.store.read() as db:
+        with self.reading() as db:
             return db.find_assets(text, limit)
 
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
-        with self.store.read() as db:
+        with self.reading() as db:
             return db.search(text, limit)
 
     # -- intake ----------------------------------------------------------------------------
@@ -209,7 +241,7 @@ class TicketService:
         assignee: str | None = None,
     ) -> TicketDetail:
         now = self.clock()
-        with self.store.write() as tx:
+        with self.unit_of_work() as tx:
             actor = self._actor(tx)
             found_requester = tx.requester_by_key(requester) if requester else None
             found_asset = tx.asset_by_key(asset) if asset else None
@@ -253,7 +285,7 @@ class TicketService:
     ) -> Requester:
         if not name.strip():
             raise BadInput("a requester needs a name")
-        with self.store.write() as tx:
+        with self.unit_of_work() as tx:
             self._actor(tx)
             if site_id and tx.site(site_id) is None:
                 raise NotFound(f"no site {site_id!r}")
@@ -268,7 +300,7 @@ class TicketService:
         self, ref: str, decide: Callable[[Writer, Ticket, str, str | None], Change]
     ) -> TicketDetail:
         now = self.clock()
-        with self.store.write() as tx:
+        with self.unit_of_work() as tx:
             actor = self._actor(tx)
             ticket = tx.ticket(ref)
             change = decide(tx, ticket, actor, self._timezone(tx, ticket.site_id))
@@ -301,6 +333,16 @@ class TicketService:
             return self.lifecycle.edit(ticket, values, self.clock(), tz)
 
         return self._apply(ref, decide)
+
+    def save_fields(
+        self, ref: str, changes: dict[str, Any], assignee: str | None = None
+    ) -> TicketDetail:
+        """The detail pane's Save: the edited fields and a new assignee, in one transaction."""
+        with self.unit_of_work():
+            detail = self.update(ref, changes) if changes else None
+            if assignee:
+                detail = self.assign(ref, assignee)
+            return detail or self.detail(ref)
 
     def assign(self, ref: str, assignee: str | None = None) -> TicketDetail:
         def decide(tx: Writer, ticket: Ticket, actor: str, tz: str | None) -> Change:
@@ -369,7 +411,7 @@ class TicketService:
         if not 0 <= minutes <= MAX_MINUTES:
             raise BadInput(f"minutes must be between 0 and {MAX_MINUTES}, not {minutes}")
         now = self.clock()
-        with self.store.write() as tx:
+        with self.unit_of_work() as tx:
             actor = self._actor(tx)
             ticket = tx.ticket(ref)
             self._log(tx, ticket, actor, kind, text, minutes, now)

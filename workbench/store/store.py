@@ -8,8 +8,12 @@ are rebuilt just before it commits, so the cache, its outbox and its index never
 from __future__ import annotations
 
 import json
+import logging
+import re
+import sqlite3
+import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +25,7 @@ from sqlalchemy import (
     Engine,
     Select,
     case,
+    event,
     func,
     insert,
     or_,
@@ -29,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
+from workbench.core.changes import ChangeSet
 from workbench.core.errors import BadInput, NotFound, StoreError
 from workbench.core.labels import plural
 from workbench.core.models import (
@@ -54,6 +60,15 @@ from workbench.store.database import (
     sqlite_cause,
 )
 from workbench.store.search import RANKED_HITS, REINDEX_TOUCHED, fts_query
+
+log = logging.getLogger(__name__)
+# The table a data-changing statement writes, from its SQL text (every write path, including
+# the sync's and the other store modules', is seen without each having to report it).
+_WRITTEN_TABLE = re.compile(
+    r'^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+"?(\w+)',
+    re.IGNORECASE,
+)
+_WRITTEN = "written_tables"  # connection.info key: the tables the open write transaction wrote
 
 # Fields set by every change, where the newest value wins (the server never makes a conflict
 # of them).
@@ -425,6 +440,7 @@ class Writer(Reader):
     def __init__(self, connection: Connection, store: Store) -> None:
         super().__init__(connection, store)
         self._touched: set[str] = set()
+        self._changed: set[str] = set()  # tickets touched so far, for the commit's change set
 
     def set_meta(self, key: str, value: str) -> None:
         m = schema.meta
@@ -574,9 +590,14 @@ class Writer(Reader):
             [tuple(codec.sqlite_value(row[c]) for c in columns) for row in rows],
         )
 
+    def _changes(self) -> ChangeSet:
+        tables = self._db.info.get(_WRITTEN, set())
+        return ChangeSet(frozenset(self._changed), frozenset(tables))
+
     def _reindex_touched(self) -> None:
         if not self._touched:
             return
+        self._changed.update(self._touched)
         # Through a temp table: a pull or a demo load touches more tickets than SQLite takes
         # bound parameters.
         self._db.exec_driver_sql(
@@ -599,6 +620,13 @@ class Store:
         self.engine = engine
         self.path = path
         self._session = session
+        self._subscribers: list[Callable[[ChangeSet], None]] = []
+        # Its own connection for `PRAGMA data_version` (the value is per connection), used
+        # from the database and the network threads under the lock.
+        self._watch: sqlite3.Connection | None = None
+        self._watch_lock = threading.Lock()
+        self._seen_version: int | None = None
+        event.listen(engine, "before_cursor_execute", _note_written_table)
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
@@ -621,8 +649,46 @@ class Store:
         return store
 
     def close(self) -> None:
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
         self.engine.dispose()
         self._session.close()
+
+    def subscribe(self, callback: Callable[[ChangeSet], None]) -> None:
+        """Call `callback(change_set)` after every commit of this store, on the committing
+        thread (a GUI bridge hands it on to its own thread)."""
+        self._subscribers.append(callback)
+
+    def unsubscribe(self, callback: Callable[[ChangeSet], None]) -> None:
+        if callback in self._subscribers:  # a window closed twice unsubscribes twice
+            self._subscribers.remove(callback)
+
+    def committed_elsewhere(self) -> bool:
+        """Whether another process (or a connection not through `write()`) committed since the
+        last call or the last commit of this store; the first call only starts watching."""
+        with self._watch_lock:
+            version = self._data_version()
+            changed = self._seen_version is not None and version != self._seen_version
+            self._seen_version = version
+            return changed
+
+    def _data_version(self) -> int:
+        if self._watch is None:
+            self._watch = sqlite3.connect(self.path, check_same_thread=False)
+        return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+
+    def _committed(self, changes: ChangeSet) -> None:
+        if self._watch is not None:  # our own commit: the poll should not report it again
+            with self._watch_lock:
+                if self._watch is not None:
+                    self._seen_version = self._data_version()
+        for callback in list(self._subscribers):
+            try:
+                callback(changes)
+            except Exception:  # a view's bug must not undo or fail the caller's write
+                log.exception("a change subscriber failed")
 
     def check_before_push(self) -> None:
         """Refuse to send what a damaged file holds: the whole file is checked (`PRAGMA
@@ -651,15 +717,29 @@ class Store:
         try:
             with self.engine.connect() as connection:
                 connection.info["immediate"] = True
+                connection.info[_WRITTEN] = set()
                 try:
                     with connection.begin():
                         writer = Writer(connection, self)
                         yield writer
                         writer._reindex_touched()
+                        changes = writer._changes()
                 finally:
                     connection.info.pop("immediate", None)
+                    connection.info.pop(_WRITTEN, None)
         except DBAPIError as exc:  # locked for too long, read-only, disk full, damaged
             cause = sqlite_cause(exc)
             if cause is None:
                 raise
             raise explain(self.path, cause, "write") from None
+        self._committed(changes)
+
+
+def _note_written_table(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    """Engine hook: remember which table a write transaction's statement writes."""
+    tables = connection.info.get(_WRITTEN)
+    if tables is None:
+        return
+    match = _WRITTEN_TABLE.match(statement)
+    if match and match.group(1).lower() != "temp":  # temp tables are the transaction's own
+        tables.add(match.group(1))

@@ -207,7 +207,7 @@ class TreeService:
         now = self.clock()
         done: list[tuple[Tree, str]] = []
         self._technician()
-        with self.store.write() as tx:
+        with self.tickets.unit_of_work() as tx:
             approver = Approvals.of(tx).approver()
             for tree in trees:
                 before = tree_store.stored_tree(tx, tree.id)
@@ -304,7 +304,7 @@ class TreeService:
 
     def save(self, handle: RunHandle) -> None:
         """Store the run's state so it resumes after a restart of the program."""
-        with self.store.write() as tx:
+        with self.tickets.unit_of_work() as tx:
             self._persist(tx, handle, "open")
 
     def accept(self, handle: RunHandle) -> TicketDetail:
@@ -313,26 +313,24 @@ class TreeService:
         proposal = run.proposal
         if proposal is None:
             raise BadInput(f"the run is at {run.node.id!r}, not at a resolve or escalate node")
-        if handle.stored:
-            with self.store.read() as db:
-                self._require_open(db, handle)
-        if proposal.kind is NodeType.RESOLVE:
-            self.tickets.resolve(handle.ticket_ref, proposal.text)
-        else:
-            facts = "; ".join(proposal.facts)
-            tier = f" (the tree asks for tier {proposal.tier})" if proposal.tier else ""
-            self.tickets.escalate(
-                handle.ticket_ref, f"{proposal.text}{tier}. Facts: {facts or 'none'}"
-            )
-        now = self.clock()
-        actor = self._technician()
-        with self.store.write() as tx:
+        with self.tickets.unit_of_work() as tx:  # the ticket, the transcript, the run: one commit
+            if handle.stored:  # checked first: a run applied already is the problem to name
+                self._require_open(tx, handle)
+            if proposal.kind is NodeType.RESOLVE:
+                self.tickets.resolve(handle.ticket_ref, proposal.text)
+            else:
+                facts = "; ".join(proposal.facts)
+                tier = f" (the tree asks for tier {proposal.tier})" if proposal.tier else ""
+                self.tickets.escalate(
+                    handle.ticket_ref, f"{proposal.text}{tier}. Facts: {facts or 'none'}"
+                )
+            now = self.clock()
             tx.append_worklog(
                 WorklogEntry(
                     new_id(),
                     handle.ticket_id,
                     WorklogKind.TREE_TRANSCRIPT,
-                    actor,
+                    self._technician(),
                     run.transcript(),
                     run.minutes(now),
                     now,

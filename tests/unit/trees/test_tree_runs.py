@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.commits import commits
 from tests.support.recipes import catalog_from_dir
 from tests.support.workbench import ASSET, Clock, ticket_on_asset
 from workbench.core.errors import BadInput
@@ -20,7 +21,7 @@ from workbench.services.tickets import TicketService
 from workbench.store import Store
 from workbench.store import trees as tree_store
 from workbench.trees.runner import CheckResult, Unreachable
-from workbench.trees.service import TreeChanged, TreeService
+from workbench.trees.service import RunHandle, TreeChanged, TreeService
 
 PRINTER = RESOURCES / "trees" / "printer-not-printing.yaml"
 CATALOG = catalog_from_dir(RESOURCES / "recipes")
@@ -270,3 +271,44 @@ def test_time_spent_counts_idle_gaps_up_to_an_hour(
     clock.advance(hours=20)  # left overnight, resumed in the morning
     run.answer("No")
     assert run.minutes() == 62
+
+
+def _to_escalation(trees: TreeService, ref: str) -> RunHandle:
+    handle = trees.start("printer-not-printing", ref)
+    handle.run.answer("No, it is off")
+    handle.run.acknowledge()
+    handle.run.answer("No, an error or jam")
+    handle.run.answer("No")
+    return handle
+
+
+def test_accept_commits_once(trees: TreeService, ticket_ref: str, service: TicketService) -> None:
+    """Escalate, transcript and run state are one transaction (one user action)."""
+    handle = _to_escalation(trees, ticket_ref)
+    with commits(service.store) as seen:
+        detail = trees.accept(handle)
+    assert len(seen) == 1
+    assert detail.ticket.tier == 2
+    assert WorklogKind.TREE_TRANSCRIPT in [w.kind for w in detail.worklog]
+
+
+def test_a_failure_after_the_escalation_leaves_the_ticket_as_it_was(
+    trees: TreeService, ticket_ref: str, service: TicketService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handle = _to_escalation(trees, ticket_ref)
+    before, pending = service.detail(ticket_ref), len(_outbox(service))
+
+    def broken_store(*_args: object) -> None:
+        raise OSError("the run state could not be written")
+
+    monkeypatch.setattr(trees, "_persist", broken_store)
+    with pytest.raises(OSError, match="could not be written"):
+        trees.accept(handle)
+    after = service.detail(ticket_ref)
+    assert (after.ticket, after.worklog) == (before.ticket, before.worklog)
+    assert len(_outbox(service)) == pending
+
+
+def _outbox(service: TicketService) -> list[object]:
+    with service.store.read() as db:
+        return list(db.outbox())

@@ -2,19 +2,18 @@
 
 `AdminAccess` keeps the menu entry visible only while the cache's technician (the one it syncs
 as) is a lead or admin in the cache's technicians table, rechecked after every sync round,
-and opens the dialog. The dialog's reads and changes run on the window's network lane, a
-worker thread of its own made when the dialog first opens, so a slow central never holds up
-the list's database work. The central still decides every change.
+and opens the dialog. The dialog's reads and changes run on the task manager's network lane,
+so a slow central never holds up the list's database work. The central still decides every change.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 
-from workbench.gui.worker import DbWorker, error_text
+from workbench.gui.worker import error_text
 from workbench.store import Store
 
 if TYPE_CHECKING:
@@ -39,7 +38,7 @@ def _admin_for(store: Store) -> CentralAdmin:
 
 
 class AdminAccess(QObject):
-    """The menu entry's visibility, the network lane and the one Administration dialog."""
+    """The menu entry's visibility and the one Administration dialog."""
 
     opened = Signal(object)  # the AdminDialog, once shown
 
@@ -47,14 +46,12 @@ class AdminAccess(QObject):
         super().__init__(window)
         self.main = window
         self.action = action
-        self.lane: DbWorker | None = None  # the network lane, made when first needed
         self.dialog: AdminDialog | None = None
         self._url: str | None = None
         action.setVisible(False)
         action.setToolTip("Technicians and sites of the help desk (leads and admins)")
         action.triggered.connect(self.open)
         window.sync_status.synced.connect(self.refresh)  # a login or a pull may change roles
-        window.installEventFilter(self)
 
     def refresh(self) -> None:
         """Show the entry if the cache's technician leads (read on the database worker)."""
@@ -75,30 +72,16 @@ class AdminAccess(QObject):
     def _show(self, admin: CentralAdmin) -> None:
         from workbench.gui.admin.dialog import AdminDialog  # noqa: PLC0415
 
-        if self.lane is None:
-            self.lane = DbWorker(self, name="workbench-network")
         if self.dialog is None or self._url != admin.url:
             if self.dialog is not None:
                 self.dialog.deleteLater()
-            self.dialog = AdminDialog(admin, self.lane, self.main)
+            self.dialog = AdminDialog(admin, self.main.worker.network, self.main)
             self._url = admin.url
-        self.dialog.lane = self.lane
         self.dialog.problem.clear()
         self.dialog.reload()
         self.dialog.show()
         self.dialog.raise_()
         self.opened.emit(self.dialog)
-
-    def stop(self) -> None:
-        """The window closes: the lane ends (after the request it is sending, if one is)."""
-        if self.lane is not None:
-            self.lane.stop()
-            self.lane = None
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if watched is self.main and event.type() == QEvent.Type.Close:
-            self.stop()
-        return False
 
 
 __all__ = ["ADMIN_ACTION", "AdminAccess"]

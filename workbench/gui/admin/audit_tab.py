@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from workbench.gui.admin.central_tab import CentralTab, table_of
 from workbench.gui.admin.models import AuditTableModel
-from workbench.gui.worker import DbWorker
+from workbench.gui.worker import Lane
 from workbench.services.admin import AUDIT_LIMIT, CentralAdmin
 from workbench.sync.admin import AuditEvent
 
@@ -29,7 +29,7 @@ _DETAIL = 8  # the column that takes the width left
 class AuditTab(CentralTab):
     """Filters (host, technician, since a day) and the events they leave."""
 
-    def __init__(self, admin: CentralAdmin, lane: DbWorker, parent: QWidget | None = None):
+    def __init__(self, admin: CentralAdmin, lane: Lane, parent: QWidget | None = None):
         super().__init__(admin, lane, parent)
         self.events = AuditTableModel(self)
         self.table = table_of(self.events, _DETAIL, wrap=True)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from workbench.gui.admin.forms import problem_line
 from workbench.gui.theme import problem_label
-from workbench.gui.worker import DbWorker
+from workbench.gui.worker import Lane
 from workbench.services.admin import CentralAdmin
 
 
@@ -48,7 +48,7 @@ class CentralTab(QWidget):
     answered = Signal()
     changed = Signal(str)  # the central has something new, said in one sentence
 
-    def __init__(self, admin: CentralAdmin, lane: DbWorker, parent: QWidget | None = None):
+    def __init__(self, admin: CentralAdmin, lane: Lane, parent: QWidget | None = None):
         super().__init__(parent)
         self.admin = admin
         self.lane = lane

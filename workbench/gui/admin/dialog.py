@@ -2,7 +2,7 @@
 its imports, its policy and its audit (the last three tabs in modules of their own).
 
 A thin window over `workbench.services.admin.CentralAdmin`: every read and change runs on the
-network lane (a worker thread of its own), and what the central refuses ("only an admin may
+task manager's network lane, and what the central refuses ("only an admin may
 manage technicians") is shown as its one line in the dialog that asked.
 """
 
@@ -34,7 +34,7 @@ from workbench.gui.admin.models import SiteTableModel, TechnicianTableModel
 from workbench.gui.admin.policy_tab import PolicyTab
 from workbench.gui.sync_status import server_label
 from workbench.gui.theme import problem_label
-from workbench.gui.worker import DbWorker
+from workbench.gui.worker import Lane
 from workbench.services.admin import CentralAdmin, Directory
 
 FormT = TypeVar("FormT", TechnicianDialog, SiteDialog)
@@ -47,7 +47,7 @@ class AdminDialog(QDialog):
     changed = Signal()  # the central now has something new (the next sync brings it here)
     loaded = Signal()  # the lists are on screen (or a refusal to show them is)
 
-    def __init__(self, admin: CentralAdmin, lane: DbWorker, parent: QWidget | None = None):
+    def __init__(self, admin: CentralAdmin, lane: Lane, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle(f"Administration — {server_label(admin.url)}")
         self.admin = admin
@@ -112,15 +112,8 @@ class AdminDialog(QDialog):
         return (self.imports, self.policy, self.audit)
 
     @property
-    def lane(self) -> DbWorker:
+    def lane(self) -> Lane:
         return self._lane
-
-    @lane.setter
-    def lane(self, lane: DbWorker) -> None:
-        """The window's network lane (a new one after the window was closed and reopened)."""
-        self._lane = lane
-        for tab in self.central_tabs:
-            tab.lane = lane
 
     def _tab_shown(self, index: int) -> None:
         """The directory's counts and refusal belong to the first two tabs; the others read

@@ -29,7 +29,7 @@ from workbench.core.models import Role, Site, Technician
 from workbench.gui.forms import field, load_form
 from workbench.gui.sync_status import server_label
 from workbench.gui.theme import problem_label
-from workbench.gui.worker import DbWorker, error_text
+from workbench.gui.worker import Lane, error_text
 from workbench.services.admin import ROLE_LABELS, CentralAdmin
 from workbench.sync import central
 
@@ -45,7 +45,7 @@ def problem_line(error: Exception | str, url: str) -> str:
 class _Form(QDialog):
     """A form that saves on the network lane: the buttons wait, a refusal keeps the input."""
 
-    def __init__(self, lane: DbWorker, url: str, parent: QWidget | None) -> None:
+    def __init__(self, lane: Lane, url: str, parent: QWidget | None) -> None:
         super().__init__(parent)
         self._lane = lane
         self._url = url
@@ -99,7 +99,7 @@ class TechnicianDialog(_Form):
     def __init__(
         self,
         admin: CentralAdmin,
-        lane: DbWorker,
+        lane: Lane,
         sites: tuple[Site, ...],
         technician: Technician | None = None,
         parent: QWidget | None = None,
@@ -259,7 +259,7 @@ class SiteDialog(_Form):
     def __init__(
         self,
         admin: CentralAdmin,
-        lane: DbWorker,
+        lane: Lane,
         site: Site | None = None,
         parent: QWidget | None = None,
     ) -> None:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from workbench.core.imports import ImportReport, Refusal
 from workbench.gui.admin.central_tab import CentralTab, table_of
 from workbench.gui.admin.models import RefusalTableModel
-from workbench.gui.worker import DbWorker
+from workbench.gui.worker import Lane
 from workbench.services.admin import (
     IMPORT_KINDS,
     CentralAdmin,
@@ -49,7 +49,7 @@ def _counts(report: ImportReport) -> str:
 class ImportsTab(CentralTab):
     """Choose a kind and a file, Check, then Import."""
 
-    def __init__(self, admin: CentralAdmin, lane: DbWorker, parent: QWidget | None = None):
+    def __init__(self, admin: CentralAdmin, lane: Lane, parent: QWidget | None = None):
         super().__init__(admin, lane, parent)
         self._checked: tuple[str, str, str] | None = None  # what a clean check was of
         self.kind = QComboBox()

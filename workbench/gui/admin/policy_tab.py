@@ -18,14 +18,14 @@ from PySide6.QtWidgets import (
 
 from workbench.gui.admin.central_tab import CentralTab, table_of
 from workbench.gui.admin.models import PolicyTableModel
-from workbench.gui.worker import DbWorker
+from workbench.gui.worker import Lane
 from workbench.services.admin import CentralAdmin, FileProblems, PolicyVersion
 
 
 class PolicyTab(CentralTab):
     """The versions set so far, newest first, and Set from file…."""
 
-    def __init__(self, admin: CentralAdmin, lane: DbWorker, parent: QWidget | None = None):
+    def __init__(self, admin: CentralAdmin, lane: Lane, parent: QWidget | None = None):
         super().__init__(admin, lane, parent)
         self.versions = PolicyTableModel(self)
         self.table = table_of(self.versions, 2)
